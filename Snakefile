@@ -1,0 +1,21 @@
+# grokrepro: reproduce every claim of Liu et al. (2022) and Žunkovič & Ilievski (2022).
+#   snakemake --cores all                                  # everything, paper scale
+#   snakemake --cores all --config scale=quick             # the same DAG, small grids and budgets (CI)
+#   snakemake --cores all results/liu2022/fig6b.pdf        # one figure
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/liu2022.smk"
+include: "workflow/rules/claims.smk"
+
+
+rule all:
+    input:
+        get_final_output(),
+    default_target: True

@@ -1,0 +1,121 @@
+"""The claim scorecard: one record per claim ID of the two specs, gathered into ``claims.csv`` and ``CLAIMS.md``.
+
+The registry (``grokrepro/data/claims_registry.csv``) holds every claim ID with the paper's statement and value, as
+the specs give them. A claim's evaluator (``grokrepro.<paper>.claims``) turns a figure's numbers into a
+:class:`ClaimRecord`; a claim whose issue has not landed is recorded as ``not_run``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from importlib import resources
+
+import pandas as pd
+
+VERDICTS = ("reproduced", "partial", "not_reproduced", "paper_erratum", "not_run")
+COLUMNS = ["claim_id", "paper", "figure", "statement", "paper_value", "measured_value", "tolerance", "verdict",
+           "scale", "artifact", "note"]
+
+
+def registry() -> pd.DataFrame:
+    """All claim IDs of both specs: claim_id, paper, figure, statement, paper_value, issue."""
+    with resources.files("grokrepro.data").joinpath("claims_registry.csv").open() as f:
+        return pd.read_csv(f, dtype={"issue": int}, keep_default_na=False)
+
+
+def claim_ids() -> list[str]:
+    return registry().claim_id.tolist()
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    claim_id: str
+    measured_value: str
+    tolerance: str
+    verdict: str
+    scale: str
+    artifact: str
+    note: str = ""
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}; got {self.verdict!r}")
+
+    def row(self) -> dict:
+        reg = registry().set_index("claim_id")
+        if self.claim_id not in reg.index:
+            raise KeyError(f"unknown claim ID {self.claim_id!r}; see grokrepro/data/claims_registry.csv")
+        r = reg.loc[self.claim_id]
+        d = asdict(self)
+        d.update(paper=r.paper, figure=r.figure, statement=r.statement, paper_value=r.paper_value)
+        return {c: d[c] for c in COLUMNS}
+
+
+def not_run(claim_id: str, scale: str) -> ClaimRecord:
+    reg = registry().set_index("claim_id")
+    if claim_id not in reg.index:
+        raise KeyError(f"unknown claim ID {claim_id!r}; see grokrepro/data/claims_registry.csv")
+    return ClaimRecord(claim_id, "", "", "not_run", scale, "",
+                       f"not implemented yet (issue #{reg.loc[claim_id, 'issue']})")
+
+
+def gather(records: list[pd.DataFrame]) -> pd.DataFrame:
+    """One row per registry claim, in registry order; raises if a claim is missing or duplicated."""
+    df = pd.concat(records, ignore_index=True) if records else pd.DataFrame(columns=COLUMNS)
+    dup = df.claim_id[df.claim_id.duplicated()].tolist()
+    if dup:
+        raise ValueError(f"duplicate claim records: {dup}")
+    ids = claim_ids()
+    missing = sorted(set(ids) - set(df.claim_id))
+    if missing:
+        raise ValueError(f"claims without a record: {missing}")
+    return df.set_index("claim_id").loc[ids].reset_index()[COLUMNS]
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def scorecard_markdown(df: pd.DataFrame) -> str:
+    """A readable scorecard: verdict counts, then one table per paper."""
+    lines = ["# Claim scorecard", ""]
+    scales = sorted(set(df.scale[df.verdict != "not_run"])) or ["-"]
+    lines.append(f"Scale of the run: {', '.join(scales)}. Generated from `results/claims.csv`.")
+    lines.append("")
+    counts = df.verdict.value_counts()
+    lines.append("| verdict | claims |")
+    lines.append("|---|---|")
+    for v in VERDICTS:
+        lines.append(f"| {v} | {int(counts.get(v, 0))} |")
+    for paper, title in (("liu2022", "Liu et al. (2022), Towards Understanding Grokking"),
+                         ("zunkovic2022", "Žunkovič & Ilievski (2022), Grokking phase transitions")):
+        sub = df[df.paper == paper]
+        lines += ["", f"## {title}", "",
+                  "| claim | figure | the paper says | we measured | tolerance | verdict | artifact | note |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in sub.itertuples():
+            lines.append("| " + " | ".join(_cell(x) for x in (r.claim_id, r.figure, r.paper_value, r.measured_value,
+                                                                 r.tolerance, f"**{r.verdict}**", r.artifact,
+                                                                 r.note)) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def evaluate(claim_id: str, inputs: dict, scale: str, *, reference_dir: str = "", phase_cfg: dict | None = None):
+    """The record of one claim: its evaluator's verdict, or ``not_run`` where none exists yet."""
+    from grokrepro.liu2022 import claims as liu
+
+    quick_note = "quick scale: sub-grid and 10^4-step budget, not comparable to the paper" if scale == "quick" else ""
+    phase_cfg = phase_cfg or {}
+    if claim_id == "L-02":
+        return liu.l02_table1(reference_dir, scale, gap=phase_cfg.get("gap", 1000))
+    evaluators = {"L-05": liu.l05_default_run, "L-16": liu.l16_map, "L-17": liu.l17_anchors, "L-22": liu.l22_corners}
+    if claim_id in evaluators:
+        numbers = pd.read_csv(inputs["numbers"])
+        artifact = inputs["numbers"].replace("_numbers.csv", ".pdf")
+        if claim_id == "L-05":
+            return liu.l05_default_run(numbers, scale, artifact)
+        note = quick_note
+        if claim_id == "L-22":
+            note = "; ".join(x for x in ("panel 6b only; 6c and 6d come with issue #4", quick_note) if x)
+        return evaluators[claim_id](numbers, scale, artifact, note)
+    return not_run(claim_id, scale)

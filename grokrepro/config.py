@@ -1,0 +1,100 @@
+"""Configuration: scale resolution and the domain checks the JSON schema cannot express.
+
+Any mapping whose keys are exactly ``paper`` and ``quick`` is a per-scale value; :func:`for_scale` replaces it by the
+value of the chosen scale. The schema (workflow/schemas/config.schema.yaml) checks keys and types first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+SCALES = ("paper", "quick")
+DEVICES = ("auto", "cpu", "cuda")
+SCHEMA = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A config value is wrong; the message names the key and what is allowed."""
+
+
+def for_scale(node, scale: str):
+    if scale not in SCALES:
+        raise ConfigError(f"config key 'scale' must be one of {', '.join(SCALES)}; got {scale!r}")
+    if isinstance(node, dict):
+        if set(node) == set(SCALES):
+            return for_scale(node[scale], scale)
+        return {k: for_scale(v, scale) for k, v in node.items()}
+    if isinstance(node, list):
+        return [for_scale(v, scale) for v in node]
+    return node
+
+
+def log_grid(spec: dict) -> np.ndarray:
+    """10 ** linspace(log10_start, log10_stop, num), as the authors build their learning-rate axes."""
+    return 10 ** np.linspace(spec["log10_start"], spec["log10_stop"], num=int(spec["num"]))
+
+
+def _positive(value, key: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
+        raise ConfigError(f"config key '{key}' must be a number > 0; got {value!r}")
+
+
+def _nonnegative(value, key: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+        raise ConfigError(f"config key '{key}' must be a number >= 0; got {value!r}")
+
+
+def check(config: dict) -> dict:
+    """Domain checks after the schema: learning rates > 0, weight decays >= 0, grids non-empty, indices in range."""
+    scale = config.get("scale", "paper")
+    if scale not in SCALES:
+        raise ConfigError(f"config key 'scale' must be one of {', '.join(SCALES)}; got {scale!r}")
+    device = config.get("device", "auto")
+    if device not in DEVICES:
+        raise ConfigError(f"config key 'device' must be one of {', '.join(DEVICES)}; got {device!r}")
+    liu = config.get("liu2022", {})
+    for fig in ("fig4d",):
+        block = liu.get(fig, {})
+        for key in ("lr_repr", "lr_decoder"):
+            if key in block:
+                _positive(block[key], f"liu2022.{fig}.{key}")
+    for fig in ("fig6b",):
+        block = liu.get(fig, {})
+        if not block:
+            continue
+        _positive(block["lr_repr"], f"liu2022.{fig}.lr_repr")
+        wds = block["weight_decay"]
+        if not wds:
+            raise ConfigError(f"config key 'liu2022.{fig}.weight_decay' must be a non-empty list")
+        for k, w in enumerate(wds):
+            _nonnegative(w, f"liu2022.{fig}.weight_decay[{k}]")
+        n_lr = int(block["lr_decoder"]["num"])
+        if n_lr < 1:
+            raise ConfigError(f"config key 'liu2022.{fig}.lr_decoder.num' must be >= 1; got {n_lr}")
+        sub = block.get("quick_subset", {})
+        for key, size in (("lr_index", n_lr), ("weight_decay_index", len(wds))):
+            idx = sub.get(key, [])
+            if scale == "quick" and not idx:
+                raise ConfigError(f"config key 'liu2022.{fig}.quick_subset.{key}' must be a non-empty list")
+            bad = [i for i in idx if not 0 <= i < size]
+            if bad:
+                raise ConfigError(f"config key 'liu2022.{fig}.quick_subset.{key}' has indices {bad} outside 0..{size - 1}")
+        steps = block["steps"]
+        for s in SCALES:
+            if int(steps[s]) < 1:
+                raise ConfigError(f"config key 'liu2022.{fig}.steps.{s}' must be >= 1")
+    return config
+
+
+def load(path: str | Path, overrides: dict | None = None) -> dict:
+    """Read, validate (schema + domain checks) and return a config file, with optional top-level overrides."""
+    from snakemake.utils import validate
+
+    with open(path) as f:
+        config = yaml.safe_load(f)
+    config.update(overrides or {})
+    validate(config, str(SCHEMA))
+    return check(config)

@@ -1,0 +1,72 @@
+"""A plain per-model PyTorch loop of the toy model: ``nn.Module`` + ``torch.optim.AdamW``, one run at a time.
+
+This is what :mod:`grokrepro.train` replaces. It is kept as the ground truth for the batched trainer's tests and as
+the baseline of ``bench/train_throughput.py``. It follows the authors' ``phase_diagram.ipynb`` procedure (spec §5.3):
+full batch in the training-set order, loss and update, then both accuracies after the update.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from grokrepro.liu2022.tasks import init_run, make_task
+
+
+class Decoder(torch.nn.Module):
+    """tanh MLP d_in-width-width-d_out applied to E_a + E_b (spec §3.2)."""
+
+    def __init__(self, weights, biases):
+        super().__init__()
+        self.layers = torch.nn.ModuleList()
+        for w, b in zip(weights, biases):
+            layer = torch.nn.Linear(w.shape[1], w.shape[0])
+            with torch.no_grad():
+                layer.weight.copy_(w)
+                layer.bias.copy_(b)
+            self.layers.append(layer)
+
+    def forward(self, emb: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
+        h = emb[pairs[:, 0]] + emb[pairs[:, 1]]
+        h = torch.tanh(self.layers[0](h))
+        h = torch.tanh(self.layers[1](h))
+        return self.layers[2](h)
+
+
+def train_one(seed=58, n_train=45, lr_repr=1e-3, lr_decoder=1e-4, wd_decoder=0.0, steps=1000, p=10, d_out=30,
+              acc_threshold=0.9, stop_when_decided=False):
+    """Train one addition-regression model. Returns dict(train_step, val_step, embeddings, losses)."""
+    task = make_task("addition", p, 1)
+    init = init_run(task, seed=seed, n_train=n_train, flavour="notebook", loss="mse", d_out=d_out)
+    emb = torch.nn.Parameter(init.embeddings.clone())
+    model = Decoder(init.weights, init.biases)
+    opt_repr = torch.optim.AdamW([emb], lr=lr_repr, weight_decay=0.0)
+    opt_dec = torch.optim.AdamW(model.parameters(), lr=lr_decoder, weight_decay=wd_decoder)
+    pairs = torch.tensor(task.pairs)
+    labels = torch.tensor(task.labels)
+    tr, va = torch.tensor(init.train_ids), torch.tensor(init.val_ids)
+    y_train = init.targets[labels[tr]]
+    train_step = val_step = -1
+    losses = []
+    for step in range(steps):
+        opt_repr.zero_grad()
+        opt_dec.zero_grad()
+        loss = torch.mean((model(emb, pairs[tr]) - y_train) ** 2)
+        loss.backward()
+        opt_repr.step()
+        opt_dec.step()
+        losses.append(loss.item())
+        with torch.no_grad():
+            def accuracy(ids):
+                out = model(emb, pairs[ids])
+                d = ((out[:, None, :] - init.targets[None]) ** 2).sum(-1)
+                return float(np.mean((d.argmin(1) == labels[ids]).numpy()))
+
+            if train_step < 0 and accuracy(tr) >= acc_threshold:
+                train_step = step
+            if val_step < 0 and accuracy(va) >= acc_threshold:
+                val_step = step
+        if stop_when_decided and train_step >= 0 and val_step >= 0:
+            break
+    return dict(train_step=train_step, val_step=val_step, embeddings=emb.detach().clone(), losses=np.array(losses),
+                decoder=[t.detach().clone() for t in model.parameters()])

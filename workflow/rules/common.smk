@@ -1,0 +1,53 @@
+# Shared helpers: config validation, scale resolution, output lists, source hashes.
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+sys.path.insert(0, str(Path(workflow.basedir)))
+from grokrepro import config as gconfig  # noqa: E402
+from grokrepro.claims import claim_ids  # noqa: E402
+from grokrepro.hashing import source_hash  # noqa: E402
+
+# `--config progress=false` arrives as a string; accept the usual spellings of a boolean.
+if isinstance(config.get("progress"), str) and config["progress"].lower() in ("true", "false"):
+    config["progress"] = config["progress"].lower() == "true"
+validate(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+try:
+    gconfig.check(config)
+except gconfig.ConfigError as err:
+    raise WorkflowError(f"invalid configuration: {err}") from None
+
+SCALE = config["scale"]
+CFG = gconfig.for_scale(config, SCALE)
+LIU = CFG["liu2022"]
+ROOT = Path(workflow.basedir)
+REFERENCE_DIR = Path(config["reference_dir"])
+if not REFERENCE_DIR.is_absolute():
+    REFERENCE_DIR = ROOT / REFERENCE_DIR
+CONDA_ENV = "../envs/grokrepro.yaml"
+
+
+def src(*modules):
+    """Hash of the grokrepro sources a rule uses (Snakemake does not notice edits to an imported package)."""
+    pkg = ROOT / "grokrepro"
+    files = [pkg / m for m in modules]
+    missing = [str(f) for f in files if not f.exists()]
+    if missing:
+        raise WorkflowError(f"source files not found: {missing}")
+    return source_hash(files)
+
+
+TRAIN_SRC = ("train.py", "liu2022/tasks.py", "liu2022/rqi.py")
+
+
+def figure_outputs(paper, figure):
+    base = f"results/{paper}/{figure}"
+    return [f"{base}.pdf", f"{base}.png", f"{base}.csv", f"{base}_numbers.csv"]
+
+
+def get_final_output():
+    out = ["results/claims.csv", "results/CLAIMS.md", "results/provenance.json"]
+    for fig in ("fig4d", "fig6b"):
+        out += figure_outputs("liu2022", fig)
+    return out

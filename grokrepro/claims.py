@@ -100,13 +100,19 @@ def scorecard_markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def evaluate(claim_id: str, inputs: dict, scale: str, *, reference_dir: str = "", phase_cfg: dict | None = None):
-    """The record of one claim: its evaluator's verdict, or ``not_run`` where none exists yet."""
+def evaluate(claim_id: str, inputs: dict, scale: str, *, phase_cfg: dict | None = None):
+    """The record of one claim: its evaluator's verdict, or ``not_run`` where none exists yet.
+
+    ``inputs``: the rule's named inputs (``numbers``: a figure's numbers CSV; ``reference``: the authors' files).
+    """
+    from pathlib import Path
+
     from grokrepro.liu2022 import claims as liu
 
     quick_note = "quick scale: sub-grid and 10^4-step budget, not comparable to the paper" if scale == "quick" else ""
     phase_cfg = phase_cfg or {}
     if claim_id == "L-02":
+        reference_dir = str(Path(list(inputs["reference"])[0]).parent)
         return liu.l02_table1(reference_dir, scale, gap=phase_cfg.get("gap", 1000))
     evaluators = {"L-05": liu.l05_default_run, "L-16": liu.l16_map, "L-17": liu.l17_anchors, "L-22": liu.l22_corners}
     if claim_id in evaluators:

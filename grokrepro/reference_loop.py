@@ -1,8 +1,10 @@
 """A plain per-model PyTorch loop of the toy model: ``nn.Module`` + ``torch.optim.AdamW``, one run at a time.
 
 This is what :mod:`grokrepro.train` replaces. It is kept as the ground truth for the batched trainer's tests and as
-the baseline of ``bench/train_throughput.py``. It follows the authors' ``phase_diagram.ipynb`` procedure (spec §5.3):
-full batch in the training-set order, loss and update, then both accuracies after the update.
+the baseline of ``bench/train_throughput.py``. ``flavour="notebook"`` follows the authors' ``phase_diagram.ipynb``
+(spec §5.3): full batch in the training-set order, loss and update, then both accuracies after the update.
+``flavour="train_add"`` follows ``toy/train_add.py``: a fresh minibatch permutation each step, validation accuracy
+from the outputs before the update (L-D12, L-D13).
 """
 
 from __future__ import annotations
@@ -34,10 +36,10 @@ class Decoder(torch.nn.Module):
 
 
 def train_one(seed=58, n_train=45, lr_repr=1e-3, lr_decoder=1e-4, wd_decoder=0.0, steps=1000, p=10, d_out=30,
-              acc_threshold=0.9, stop_when_decided=False):
-    """Train one addition-regression model. Returns dict(train_step, val_step, embeddings, losses)."""
+              acc_threshold=0.9, stop_when_decided=False, flavour="notebook", batch_size=45):
+    """Train one addition-regression model. Returns dict(train_step, val_step, embeddings, losses, decoder)."""
     task = make_task("addition", p, 1)
-    init = init_run(task, seed=seed, n_train=n_train, flavour="notebook", loss="mse", d_out=d_out)
+    init = init_run(task, seed=seed, n_train=n_train, flavour=flavour, loss="mse", d_out=d_out)
     emb = torch.nn.Parameter(init.embeddings.clone())
     model = Decoder(init.weights, init.biases)
     opt_repr = torch.optim.AdamW([emb], lr=lr_repr, weight_decay=0.0)
@@ -48,24 +50,34 @@ def train_one(seed=58, n_train=45, lr_repr=1e-3, lr_decoder=1e-4, wd_decoder=0.0
     y_train = init.targets[labels[tr]]
     train_step = val_step = -1
     losses = []
+    batch = min(batch_size, n_train)
+
+    def accuracy(ids):
+        with torch.no_grad():
+            out = model(emb, pairs[ids])
+            d = ((out[:, None, :] - init.targets[None]) ** 2).sum(-1)
+            return float(np.mean((d.argmin(1) == labels[ids]).numpy()))
+
     for step in range(steps):
         opt_repr.zero_grad()
         opt_dec.zero_grad()
-        loss = torch.mean((model(emb, pairs[tr]) - y_train) ** 2)
+        if flavour == "train_add" or batch < n_train:  # a fresh minibatch (or permutation) every step
+            choice = torch.tensor(init.rng.choice(np.arange(n_train), batch, replace=False))
+            loss = torch.mean((model(emb, pairs[tr[choice]]) - y_train[choice]) ** 2)
+        else:
+            loss = torch.mean((model(emb, pairs[tr]) - y_train) ** 2)
+        if flavour == "train_add":
+            acc_val = accuracy(va)  # before the update (L-D12)
         loss.backward()
         opt_repr.step()
         opt_dec.step()
         losses.append(loss.item())
-        with torch.no_grad():
-            def accuracy(ids):
-                out = model(emb, pairs[ids])
-                d = ((out[:, None, :] - init.targets[None]) ** 2).sum(-1)
-                return float(np.mean((d.argmin(1) == labels[ids]).numpy()))
-
-            if train_step < 0 and accuracy(tr) >= acc_threshold:
-                train_step = step
-            if val_step < 0 and accuracy(va) >= acc_threshold:
-                val_step = step
+        if flavour == "notebook":
+            acc_val = accuracy(va)
+        if train_step < 0 and accuracy(tr) >= acc_threshold:
+            train_step = step
+        if val_step < 0 and acc_val >= acc_threshold:
+            val_step = step
         if stop_when_decided and train_step >= 0 and val_step >= 0:
             break
     return dict(train_step=train_step, val_step=val_step, embeddings=emb.detach().clone(), losses=np.array(losses),

@@ -148,8 +148,12 @@ class _Batch:
         d_loss = 1 if cfg.loss == "ce" else self.targets.shape[-1]
         w = torch.ones(k, dtype=torch.float32, device=dev) / (self.batch.to(torch.float32) * d_loss)
         self.row_w = torch.where(pos[None, :] < self.batch[:, None], w[:, None], torch.zeros((), device=dev))
-        # Per-step reshuffles come from each run's own numpy generator (shared by runs with equal streams).
-        self.shuffle = (cfg.flavour == "train_add") or task.notebook_shuffle
+        # Per-step reshuffles come from each run's own numpy generator (shared by runs with equal streams): the
+        # train_add flavour and the S3 notebook permute the batch every step, and a minibatch smaller than the
+        # training set is drawn afresh every step in either flavour; full-batch notebook runs keep a fixed order.
+        permuted = (cfg.flavour == "train_add") or task.notebook_shuffle
+        self.shuffle = permuted or any(bs < r.n_train for bs, r in zip(batch, runs))
+        self.permuted = permuted
         self.streams: dict[tuple, np.random.RandomState] = {}
         self.stream_of = []
         for r, i in zip(runs, inits):
@@ -321,6 +325,34 @@ def _rqi(task: Task, cfg: TrainSettings, emb: torch.Tensor, quads: torch.Tensor)
 def train_batched(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
     """Train ``len(runs)`` independent toy models together for ``cfg.steps`` steps.
 
+    Runs whose (mini)batch sizes differ are trained as one batch per size, one after the other: every reduction then
+    runs over the same rows as for a single model, and each model's numbers equal the per-model loop's bit for bit.
+    """
+    sizes = [r.batch_size if 0 < r.batch_size < r.n_train else r.n_train for r in runs]
+    groups = sorted(set(sizes))
+    if len(groups) <= 1:
+        return _train_group(runs, cfg)
+    parts = []
+    for size in groups:
+        idx = [i for i, s in enumerate(sizes) if s == size]
+        parts.append((idx, _train_group([runs[i] for i in idx], cfg)))
+    summary = pd.concat([res.summary.assign(model=idx) for idx, res in parts]).sort_values("model")
+    history = pd.concat([res.history.assign(model=np.asarray(idx)[res.history.model.to_numpy()])
+                         for idx, res in parts])
+    history = history.sort_values(["model", "step"], kind="stable").reset_index(drop=True)
+    emb = None
+    if cfg.record_embeddings:
+        first = parts[0][1].embeddings
+        emb = np.full((first.shape[0], len(runs)) + first.shape[2:], np.nan, dtype=np.float32)
+        for idx, res in parts:
+            emb[:, idx] = res.embeddings
+    return TrainResult(summary=summary.reset_index(drop=True), history=history, embeddings=emb,
+                       record_steps=parts[0][1].record_steps)
+
+
+def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
+    """:func:`train_batched` for runs that share one batch size.
+
     Returns per-model threshold steps (train/val accuracy >= ``acc_threshold``, RQI > ``rqi_threshold``) and the
     metrics at ``cfg.record_steps``. A model stops early when ``stop_when_decided`` and every tracked threshold is
     reached, or when its loss is not finite (then ``diverged`` is set and the unreached steps stay missing).
@@ -364,6 +396,9 @@ def train_batched(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
         perms = {}
         for key, rng in b.streams.items():
             _, n_tr, bsz = key
+            if not (b.permuted or bsz < n_tr):
+                perms[key] = np.arange(n)
+                continue
             choice = rng.choice(np.arange(n_tr), bsz, replace=False)
             rest = np.setdiff1d(np.arange(n_tr), choice)
             perms[key] = np.concatenate([choice, rest, np.arange(n_tr, n)])

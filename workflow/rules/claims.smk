@@ -6,17 +6,6 @@ localrules:
     provenance,
 
 
-def write_claim_records(claim_ids_, inputs, paths, params):
-    import pandas as pd
-
-    from grokrepro import claims, io
-
-    for claim_id, path in zip(claim_ids_, paths):
-        record = claims.evaluate(claim_id, dict(inputs.items()), params.scale, reference_dir=params.reference_dir,
-                                 phase_cfg=params.phases)
-        io.write_csv(pd.DataFrame([record.row()]), path)
-
-
 # Claims evaluated together from the same figure outputs (one job each); every other claim is `not_run` until its
 # issue lands. Each claim ID is still its own target: results/claims/<ID>.csv.
 CLAIM_GROUPS = {
@@ -43,7 +32,6 @@ for _group, (_ids, _inputs) in CLAIM_GROUPS.items():
         params:
             ids=_ids,
             scale=SCALE,
-            reference_dir=str(REFERENCE_DIR),
             phases=LIU["phases"],
             src=src("claims.py", "liu2022/claims.py", "liu2022/phases.py"),
         conda:

@@ -51,3 +51,13 @@ def get_final_output():
     for fig in ("fig4d", "fig6b"):
         out += figure_outputs("liu2022", fig)
     return out
+
+
+def write_claim_records(claim_ids_, inputs, paths, params):
+    import pandas as pd
+
+    from grokrepro import claims, io
+
+    for claim_id, path in zip(claim_ids_, paths):
+        record = claims.evaluate(claim_id, dict(inputs.items()), params.scale, phase_cfg=params.phases)
+        io.write_csv(pd.DataFrame([record.row()]), path)

@@ -1,0 +1,19 @@
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("GROKREPRO_SHARED", ROOT.parent / "shared"))
+REFERENCE_DIR = SHARED / "reference" / "liu2022"
+
+# Tests and pipeline do the same arithmetic: the pipeline's default is 2 threads.
+torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    if not (REFERENCE_DIR / "data_add_r.h5").exists():
+        pytest.skip(f"authors' reference data not found at {REFERENCE_DIR} (set GROKREPRO_SHARED)")
+    return REFERENCE_DIR

@@ -1,0 +1,71 @@
+"""Bad configuration stops the run with a message naming the key and what is allowed, and writes nothing."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grokrepro import config as gconfig
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def _base():
+    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def _write(tmp_path, cfg):
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_default_config_is_valid():
+    cfg = gconfig.load(ROOT / "config" / "config.yaml")
+    assert cfg["scale"] == "paper" and cfg["device"] == "auto"
+    quick = gconfig.for_scale(cfg, "quick")
+    assert quick["liu2022"]["fig6b"]["steps"] == 10_000
+    assert gconfig.for_scale(cfg, "paper")["liu2022"]["fig6b"]["steps"] == 100_000
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda c: c.update(scale="huge"), ["scale", "paper", "quick"]),
+        (lambda c: c.update(device="tpu"), ["device", "auto", "cpu", "cuda"]),
+        (lambda c: c["liu2022"]["fig4d"].update(lr_repr=-1e-3), ["lr_repr"]),
+        (lambda c: c["liu2022"]["fig4d"].update(lr_decoder="fast"), ["lr_decoder"]),
+        (lambda c: c["liu2022"]["fig6b"].update(weight_decay=[]), ["weight_decay"]),
+        (lambda c: c["liu2022"]["fig6b"].update(learning_rate=1), ["learning_rate"]),
+        (lambda c: c["liu2022"]["fig6b"]["quick_subset"].update(lr_index=[99]), ["lr_index", "99"]),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path, edit, words):
+    cfg = _base()
+    edit(cfg)
+    with pytest.raises(Exception) as err:
+        gconfig.load(_write(tmp_path, cfg))
+    assert all(w in str(err.value) for w in words), str(err.value)
+
+
+def test_snakemake_refuses_a_bad_scale_and_writes_nothing(tmp_path):
+    proc = subprocess.run(SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+                                       "--configfile", str(ROOT / "config" / "config.yaml"), "--cores", "1",
+                                       "--config", "scale=huge"], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "scale" in proc.stderr + proc.stdout and "quick" in proc.stderr + proc.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_snakemake_refuses_a_negative_learning_rate(tmp_path):
+    cfg = _base()
+    cfg["liu2022"]["fig6b"]["lr_repr"] = -1.0
+    proc = subprocess.run(SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+                                       "--configfile", str(_write(tmp_path, cfg)), "--cores", "1"],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "lr_repr" in proc.stderr + proc.stdout
+    assert not (tmp_path / "results").exists()

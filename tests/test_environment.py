@@ -1,0 +1,34 @@
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pins(lines):
+    pins = {}
+    for line in lines:
+        line = line.split("#")[0].strip()
+        m = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([^\s]+)", line)
+        if m:
+            pins[m.group(1).lower()] = m.group(2)
+    return pins
+
+
+def test_requirements_and_environment_agree():
+    req = _pins((ROOT / "requirements.txt").read_text().splitlines())
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert _pins(pip) == req
+    assert req["torch"] == "2.13.0"
+    assert all("==" in line for line in (ROOT / "requirements.txt").read_text().splitlines()
+               if line.strip() and not line.startswith("#")), "every requirement is pinned"
+
+
+def test_readme_opens_with_the_two_commands():
+    text = (ROOT / "README.md").read_text()
+    first_block = text.split("```")[1]
+    commands = [line.strip() for line in first_block.splitlines()[1:] if line.strip()]
+    assert commands == ["make reproduce", "make test"]
+    assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")

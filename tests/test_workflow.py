@@ -1,0 +1,105 @@
+"""Workflow tests: lint, a dry run of the whole paper-scale DAG, and a quick-scale run whose outputs are regressed.
+
+Regression tolerances: threshold steps within 1 % (the spec's anchor tolerance, §9); accuracies and RQI exactly
+(they are fractions of small counts); training losses to 1e-3 relative (the spec's tolerance on the effective-theory
+loss, §9). Step counts are compared with ``ndarrays_regression`` ("never reached" as -1), see shared/STYLE.md.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from grokrepro.claims import COLUMNS, VERDICTS, claim_ids
+from grokrepro.liu2022.fig4d import NUMBER_COLUMNS as FIG4D_NUMBER_COLUMNS
+from grokrepro.liu2022.fig6 import NUMBER_COLUMNS as FIG6_NUMBER_COLUMNS
+from grokrepro.liu2022.fig6 import RUN_COLUMNS
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+             "--configfile", str(ROOT / "config" / "config.yaml")]
+
+
+def _run(args, cwd):
+    return subprocess.run(SNAKEMAKE + ["--directory", str(cwd)] + args, capture_output=True, text=True)
+
+
+def test_lint(tmp_path):
+    proc = _run(["--lint"], tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_dry_run_of_the_paper_dag(tmp_path):
+    proc = _run(["-n", "--cores", "2"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout + proc.stderr
+    for rule in ("liu2022_fig4d", "liu2022_fig6b_train", "liu2022_fig6b_figure", "claims_gather", "provenance",
+                 "claims_not_run"):
+        assert rule in out
+
+
+def test_unknown_target_is_refused(tmp_path):
+    proc = _run(["-n", "--cores", "1", "results/claims/L-99.csv"], tmp_path)
+    assert proc.returncode != 0
+    assert "L-99" in proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("quick")
+    proc = _run(["--cores", "2", "--config", "scale=quick", "progress=false"], work)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return work / "results"
+
+
+def _steps(series):
+    return np.array([-1 if pd.isna(v) else int(v) for v in series], dtype=np.int64)
+
+
+def test_quick_scorecard(quick_run):
+    table = pd.read_csv(quick_run / "claims.csv", keep_default_na=False)
+    assert table.columns.tolist() == COLUMNS
+    assert table.claim_id.tolist() == claim_ids()
+    assert set(table.verdict) <= set(VERDICTS)
+    run = table[table.verdict != "not_run"].set_index("claim_id")
+    assert sorted(run.index) == ["L-02", "L-05", "L-16", "L-17", "L-22"]
+    assert set(run.scale) == {"quick"}
+    assert run.loc["L-02", "verdict"] == "reproduced"
+    assert run.loc["L-17", "verdict"] == "reproduced"  # the anchor cells are in the quick sub-grid
+    assert (quick_run / "CLAIMS.md").read_text().startswith("# Claim scorecard")
+
+
+def test_quick_fig6b(quick_run, ndarrays_regression):
+    runs = pd.read_csv(quick_run / "liu2022" / "fig6b.csv")
+    assert runs.columns.tolist() == RUN_COLUMNS
+    assert len(runs) == 40
+    numbers = pd.read_csv(quick_run / "liu2022" / "fig6b_numbers.csv")
+    assert numbers.columns.tolist() == FIG6_NUMBER_COLUMNS
+    for suffix in (".pdf", ".png"):
+        assert (quick_run / "liu2022" / f"fig6b{suffix}").stat().st_size > 0
+    codes = {"comprehension": 0, "grokking": 1, "memorization": 2, "confusion": 3, "val_only": 4}
+    ndarrays_regression.check(
+        {"train_step": _steps(runs.train_step), "val_step": _steps(runs.val_step),
+         "phase": runs.phase.map(codes).to_numpy(np.int64)},
+        default_tolerance=dict(rtol=0.01, atol=0),
+        tolerances={"phase": dict(rtol=0, atol=0)},
+    )
+
+
+def test_quick_fig4d(quick_run, ndarrays_regression):
+    numbers = pd.read_csv(quick_run / "liu2022" / "fig4d_numbers.csv")
+    assert numbers.columns.tolist() == FIG4D_NUMBER_COLUMNS
+    tidy = pd.read_csv(quick_run / "liu2022" / "fig4d.csv")
+    assert tidy.columns.tolist() == ["step", "quantity", "symbol", "value"]
+    v = numbers.set_index("quantity").value
+    losses = numbers[numbers.quantity == "loss_train"]
+    ndarrays_regression.check(
+        {"iter_steps": np.array([v["iter_train"], v["iter_test"], v["iter_rqi"]], dtype=np.int64),
+         "final": np.array([v["final_acc_train"], v["final_acc_test"], v["final_rqi"], v["final_order_monotone"]]),
+         "loss_train": losses.value.to_numpy()},
+        tolerances={"iter_steps": dict(rtol=0.01, atol=0), "final": dict(rtol=0, atol=0),
+                    "loss_train": dict(rtol=1e-3, atol=0)},
+    )

@@ -123,7 +123,9 @@ class _Batch:
         n = task.n_samples
         self.ids = torch.arange(k, device=dev)
         emb = torch.stack([i.embeddings for i in inits])
-        ws = [torch.stack([i.weights[layer] for i in inits]) for layer in range(3)]
+        # Decoder weights are stored transposed, (K, in, out) contiguous: the forward is x @ W^T without a strided
+        # operand and every gradient and Adam buffer is contiguous (same arithmetic as nn.Linear, ~2x faster here).
+        ws = [torch.stack([i.weights[layer].T for i in inits]) for layer in range(3)]
         bs = [torch.stack([i.biases[layer] for i in inits]).unsqueeze(1) for layer in range(3)]
         self.params = [t.to(dev).contiguous().requires_grad_(True) for t in [emb, ws[0], bs[0], ws[1], bs[1], ws[2], bs[2]]]
         self.exp_avg = [torch.zeros_like(p) for p in self.params]
@@ -189,29 +191,29 @@ class _Batch:
 
 
 class _InputLayer(torch.autograd.Function):
-    """``baddbmm(b, x, w^T)`` whose input gradient is taken model by model on the CPU.
+    """``baddbmm(b, x, w_t)`` whose input gradient is taken model by model on the CPU.
 
     For the decoder's first layer the input gradient is a (R x width) @ (width x d_in) product with tiny d_in; the
     batched kernel sums it in another order than the single-model ``mm``, while a loop of ``mm`` is as fast here
-    and bit-identical to the per-model loop. Shapes: x (K, R, d_in), w (K, width, d_in), b (K, 1, width).
+    and bit-identical to the per-model loop. Shapes: x (K, R, d_in), w_t (K, d_in, width), b (K, 1, width).
     """
 
     @staticmethod
-    def forward(ctx, x, w, b):
-        ctx.save_for_backward(x, w)
-        return torch.baddbmm(b, x, w.transpose(1, 2))
+    def forward(ctx, x, w_t, b):
+        ctx.save_for_backward(x, w_t)
+        return torch.baddbmm(b, x, w_t)
 
     @staticmethod
     def backward(ctx, grad):
-        x, w = ctx.saved_tensors
+        x, w_t = ctx.saved_tensors
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             if grad.is_cuda:
-                gx = torch.bmm(grad, w)
+                gx = torch.bmm(grad, w_t.transpose(1, 2))
             else:
-                gx = torch.stack([torch.mm(grad[k], w[k]) for k in range(grad.shape[0])])
+                gx = torch.stack([torch.mm(grad[k], w_t[k].t()) for k in range(grad.shape[0])])
         if ctx.needs_input_grad[1]:
-            gw = torch.bmm(grad.transpose(1, 2), x)
+            gw = torch.bmm(x.transpose(1, 2), grad)
         if ctx.needs_input_grad[2]:
             gb = grad.sum(dim=1, keepdim=True)
         return gx, gw, gb
@@ -229,8 +231,8 @@ def _net(task: Task, params: list[torch.Tensor], emb: torch.Tensor, pairs: torch
         k, r, _ = ea.shape
         h = torch.bmm(ea.reshape(k * r, 3, 3), eb.reshape(k * r, 3, 3)).reshape(k, r, 9)
     h = torch.tanh(_InputLayer.apply(h, params[1], params[2]))
-    h = torch.tanh(torch.baddbmm(params[4], h, params[3].transpose(1, 2)))
-    return torch.baddbmm(params[6], h, params[5].transpose(1, 2))
+    h = torch.tanh(torch.baddbmm(params[4], h, params[3]))
+    return torch.baddbmm(params[6], h, params[5])
 
 
 def _forward(task: Task, params: list[torch.Tensor], pairs: torch.Tensor, grad_rows: int):

@@ -62,3 +62,9 @@ def test_map_verdict_follows_the_spec_tolerance(agree, verdict):
 def test_anchor_verdict_follows_the_spec_tolerance(measured, verdict):
     rec = liu.l17_anchors(_numbers(1.0, {(2.51e-4, 0): (measured, (854, 923))}), "paper", "x")
     assert rec.verdict == verdict, rec.measured_value
+
+
+@pytest.mark.parametrize("losses, verdict", [([0.9, 0.4, 0.1], "reproduced"), ([0.9, 0.95, 0.1], "not_reproduced")])
+def test_loss_claim_needs_a_strict_decrease(losses, verdict):
+    numbers = pd.DataFrame(dict(quantity="loss_train", value=losses, step=[0, 1000, 2000]))
+    assert liu.l06_losses(numbers, "paper", "x").verdict == verdict

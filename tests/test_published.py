@@ -24,7 +24,7 @@ def test_snapshot_is_complete_and_paper_scale():
     assert claims.claim_id.tolist() == claim_ids()
     ran = claims[claims.verdict != "not_run"]
     assert set(ran.scale) == {"paper"}
-    assert {"L-02", "L-05", "L-16", "L-17", "L-22"} <= set(ran.claim_id)
+    assert {"L-02", "L-05", "L-06", "L-16", "L-17", "L-22"} <= set(ran.claim_id)
     prov = json.loads((PUBLISHED / "provenance.json").read_text())
     for fig in ("liu2022/fig4d", "liu2022/fig6b"):
         rec = prov["figures"][fig]
@@ -46,7 +46,8 @@ def test_snapshot_scorecard_follows_from_its_numbers():
     fig6b = pd.read_csv(PUBLISHED / "liu2022" / "fig6b_numbers.csv")
     fig4d = pd.read_csv(PUBLISHED / "liu2022" / "fig4d_numbers.csv")
     for rec in (liu.l16_map(fig6b, "paper", ""), liu.l17_anchors(fig6b, "paper", ""),
-                liu.l22_corners(fig6b, "paper", ""), liu.l05_default_run(fig4d, "paper", "")):
+                liu.l22_corners(fig6b, "paper", ""), liu.l05_default_run(fig4d, "paper", ""),
+                liu.l06_losses(fig4d, "paper", "")):
         assert claims.loc[rec.claim_id, "verdict"] == rec.verdict
         assert claims.loc[rec.claim_id, "measured_value"] == rec.measured_value
 

@@ -65,7 +65,7 @@ def test_quick_scorecard(quick_run):
     assert table.claim_id.tolist() == claim_ids()
     assert set(table.verdict) <= set(VERDICTS)
     run = table[table.verdict != "not_run"].set_index("claim_id")
-    assert sorted(run.index) == ["L-02", "L-05", "L-16", "L-17", "L-22"]
+    assert sorted(run.index) == ["L-02", "L-05", "L-06", "L-16", "L-17", "L-22"]
     assert set(run.scale) == {"quick"}
     assert run.loc["L-02", "verdict"] == "reproduced"
     assert run.loc["L-17", "verdict"] == "reproduced"  # the anchor cells are in the quick sub-grid

@@ -127,3 +127,13 @@ def l22_corners(numbers: pd.DataFrame, scale: str, artifact: str, note: str = ""
     verdict = "reproduced" if held == 4 else ("partial" if held >= 2 else "not_reproduced")
     return ClaimRecord("L-22", measured, "all four structural checks hold on the measured map", verdict, scale,
                        artifact, note)
+
+
+def l06_losses(numbers: pd.DataFrame, scale: str, artifact: str) -> ClaimRecord:
+    """L-06: the training MSE of the L-05 run at the reported steps decreases."""
+    sel = numbers[numbers.quantity == "loss_train"].sort_values("step")
+    values = sel.value.to_numpy(float)
+    decreasing = bool(len(values) >= 2 and np.all(np.diff(values) < 0))
+    measured = "; ".join(f"step {int(s)}: {v:.6g}" for s, v in zip(sel.step, values))
+    return ClaimRecord("L-06", measured, "strictly decreasing over the reported steps",
+                       "reproduced" if decreasing else "not_reproduced", scale, artifact)

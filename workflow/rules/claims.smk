@@ -11,7 +11,7 @@ localrules:
 CLAIM_GROUPS = {
     "liu2022_table1": (["L-02"], {"reference": [str(REFERENCE_DIR / f) for f in (
         "data_add_r_reprlr.h5", "data_add_r.h5", "data_add_c.h5", "data_perm_r.h5")]}),
-    "liu2022_fig4d": (["L-05"], {"numbers": "results/liu2022/fig4d_numbers.csv"}),
+    "liu2022_fig4d": (["L-05", "L-06"], {"numbers": "results/liu2022/fig4d_numbers.csv"}),
     "liu2022_fig6b": (["L-16", "L-17", "L-22"], {"numbers": "results/liu2022/fig6b_numbers.csv"}),
 }
 _grouped = {c for ids, _ in CLAIM_GROUPS.values() for c in ids}

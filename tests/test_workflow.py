@@ -32,8 +32,8 @@ def test_lint(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_dry_run_of_the_paper_dag(tmp_path):
-    proc = _run(["-n", "--cores", "2"], tmp_path)
+def test_dry_run_of_the_paper_dag(tmp_path, reference_dir):
+    proc = _run(["-n", "--cores", "2", "--config", f"reference_dir={reference_dir}"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout + proc.stderr
     for rule in ("liu2022_fig4d", "liu2022_fig6b_train", "liu2022_fig6b_figure", "claims_gather", "provenance",
@@ -48,9 +48,9 @@ def test_unknown_target_is_refused(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
+def quick_run(tmp_path_factory, reference_dir):
     work = tmp_path_factory.mktemp("quick")
-    proc = _run(["--cores", "2", "--config", "scale=quick", "progress=false"], work)
+    proc = _run(["--cores", "2", "--config", "scale=quick", "progress=false", f"reference_dir={reference_dir}"], work)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return work / "results"
 

@@ -15,7 +15,7 @@ at t is measured before update t (L-D12). "Never reached" is kept as -1 here and
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -407,7 +407,7 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
         order = torch.tensor(np.stack([perms[key] for key in b.stream_of]), device=dev)
         return torch.gather(b.rows0, 1, order)
 
-    def evaluate(out, rows, labels, loss, step, val_from_here):
+    def evaluate(out, labels, loss, step, val_from_here):
         """Post-update metrics of ``step`` from ``out`` (computed at the parameters after update ``step``)."""
         with torch.no_grad():
             correct = _predict(cfg, b, _joined(out)) == labels
@@ -482,7 +482,7 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
         else:
             with torch.no_grad():
                 out = _forward(task, b.params, pairs_next, b.grad_rows)
-        evaluate(out, rows_next, labels_next, loss.detach(), step, cfg.flavour == "notebook")
+        evaluate(out, labels_next, loss.detach(), step, cfg.flavour == "notebook")
         rows, pairs, labels = rows_next, pairs_next, labels_next
         bar.update(1)
         if step + 1 == cfg.steps:
@@ -519,7 +519,3 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
     history = pd.DataFrame(hist_rows, columns=["model", "step", "loss_train", "acc_train", "acc_val", "rqi"])
     history = history.sort_values(["model", "step"], kind="stable").reset_index(drop=True)
     return TrainResult(summary=summary, history=history, embeddings=emb_hist, record_steps=record)
-
-
-def settings_fields() -> list[str]:
-    return [f.name for f in fields(TrainSettings)]

@@ -109,20 +109,19 @@ def evaluate(claim_id: str, inputs: dict, scale: str, *, phase_cfg: dict | None 
 
     from grokrepro.liu2022 import claims as liu
 
-    quick_note = "quick scale: sub-grid and 10^4-step budget, not comparable to the paper" if scale == "quick" else ""
     phase_cfg = phase_cfg or {}
     if claim_id == "L-02":
         reference_dir = str(Path(list(inputs["reference"])[0]).parent)
         return liu.l02_table1(reference_dir, scale, gap=phase_cfg.get("gap", 1000))
     evaluators = {"L-05": liu.l05_default_run, "L-06": liu.l06_losses, "L-16": liu.l16_map, "L-17": liu.l17_anchors,
                   "L-22": liu.l22_corners}
-    if claim_id in evaluators:
-        numbers = pd.read_csv(inputs["numbers"])
-        artifact = inputs["numbers"].replace("_numbers.csv", ".pdf")
-        if claim_id in ("L-05", "L-06"):
-            return evaluators[claim_id](numbers, scale, artifact)
-        note = quick_note
-        if claim_id == "L-22":
-            note = "; ".join(x for x in ("panel 6b only; 6c and 6d come with issue #4", quick_note) if x)
-        return evaluators[claim_id](numbers, scale, artifact, note)
-    return not_run(claim_id, scale)
+    if claim_id not in evaluators:
+        return not_run(claim_id, scale)
+    numbers = pd.read_csv(inputs["numbers"])
+    artifact = inputs["numbers"].replace("_numbers.csv", ".pdf")
+    notes = []
+    if claim_id == "L-22":
+        notes.append("panel 6b only; 6c and 6d come with issue #4")
+    if scale == "quick" and claim_id in ("L-16", "L-17", "L-22"):
+        notes.append("quick scale: sub-grid and 10^4-step budget, not comparable to the paper")
+    return evaluators[claim_id](numbers, scale, artifact, "; ".join(notes))

@@ -124,7 +124,7 @@ class _Batch:
         self.ids = torch.arange(k, device=dev)
         emb = torch.stack([i.embeddings for i in inits])
         # Decoder weights are stored transposed, (K, in, out) contiguous: the forward is x @ W^T without a strided
-        # operand and every gradient and Adam buffer is contiguous (same arithmetic as nn.Linear, ~2x faster here).
+        # operand and every gradient and Adam buffer is contiguous (same arithmetic as nn.Linear, ~10 % faster here).
         ws = [torch.stack([i.weights[layer].T for i in inits]) for layer in range(3)]
         bs = [torch.stack([i.biases[layer] for i in inits]).unsqueeze(1) for layer in range(3)]
         self.params = [t.to(dev).contiguous().requires_grad_(True) for t in [emb, ws[0], bs[0], ws[1], bs[1], ws[2], bs[2]]]

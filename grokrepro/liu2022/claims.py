@@ -54,7 +54,7 @@ def l02_table1(reference_dir, scale: str, budget: int = 100_000, gap: int = 1000
                        scale, "reference h5 files")
 
 
-def l05_default_run(numbers: pd.DataFrame, scale: str, artifact: str) -> ClaimRecord:
+def l05_default_run(numbers: pd.DataFrame, scale: str, artifact: str, note: str = "") -> ClaimRecord:
     g = {q: _num(numbers, q) for q in ("iter_train", "iter_test", "iter_rqi", "final_acc_train", "final_acc_test",
                                         "final_rqi", "final_order_monotone", "final_spacing_cv")}
     generalises = g["final_acc_test"] >= 0.9 and g["final_acc_train"] >= 0.9
@@ -65,7 +65,7 @@ def l05_default_run(numbers: pd.DataFrame, scale: str, artifact: str) -> ClaimRe
                 f"spacing CV={g['final_spacing_cv']:.3f}")
     verdict = "reproduced" if generalises and line else ("partial" if generalises or line else "not_reproduced")
     return ClaimRecord("L-05", measured, "final train and test accuracy >= 0.9; final RQI > 0.95 and monotone order",
-                       verdict, scale, artifact)
+                       verdict, scale, artifact, note)
 
 
 def _agreement_verdict(agree: float) -> str:
@@ -129,11 +129,11 @@ def l22_corners(numbers: pd.DataFrame, scale: str, artifact: str, note: str = ""
                        artifact, note)
 
 
-def l06_losses(numbers: pd.DataFrame, scale: str, artifact: str) -> ClaimRecord:
+def l06_losses(numbers: pd.DataFrame, scale: str, artifact: str, note: str = "") -> ClaimRecord:
     """L-06: the training MSE of the L-05 run at the reported steps decreases."""
     sel = numbers[numbers.quantity == "loss_train"].sort_values("step")
     values = sel.value.to_numpy(float)
     decreasing = bool(len(values) >= 2 and np.all(np.diff(values) < 0))
     measured = "; ".join(f"step {int(s)}: {v:.6g}" for s, v in zip(sel.step, values))
     return ClaimRecord("L-06", measured, "strictly decreasing over the reported steps",
-                       "reproduced" if decreasing else "not_reproduced", scale, artifact)
+                       "reproduced" if decreasing else "not_reproduced", scale, artifact, note)

@@ -63,6 +63,7 @@ class TrainSettings:
     stop_when_decided: bool = True
     record_steps: tuple[int, ...] = ()
     record_embeddings: bool = False
+    train_set: tuple[int, ...] = ()  # fixed training set (sample indices) for every run; () = each run's random split
     device: str = "cpu"
     check_every: int = 50
     progress: bool = True
@@ -72,7 +73,8 @@ class TrainSettings:
 @dataclass
 class TrainResult:
     """``summary``: one row per model (RunSpec fields + threshold steps, NA when never reached);
-    ``history``: long table (model, step, loss_train, acc_train, acc_val, rqi) at the recorded steps;
+    ``history``: long table (model, step, loss_train, acc_train, acc_val, acc_all, rqi) at the recorded steps, where
+    ``acc_all`` is the post-update accuracy on the whole dataset (Fig 3's Acc);
     ``embeddings``: (n_records, K, n_symbols, embed_dim) float32, NaN after a model stopped."""
 
     summary: pd.DataFrame
@@ -116,6 +118,7 @@ class _Batch:
                 width=cfg.width,
                 init_scale=r.init_scale,
                 decoder_init_scale=r.decoder_init_scale,
+                train_ids=cfg.train_set or None,
             )
             for r in runs
         ]
@@ -384,7 +387,7 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
         else None
     )
     rec_index = {s: i for i, s in enumerate(record.tolist())}
-    final = {name: np.full(k_all, np.nan) for name in ("loss_train", "acc_train", "acc_val", "rqi")}
+    final = {name: np.full(k_all, np.nan) for name in ("loss_train", "acc_train", "acc_val", "acc_all", "rqi")}
     last_step = np.full(k_all, cfg.steps - 1, dtype=np.int64)
     out_train_step = np.full(k_all, -1, dtype=np.int64)
     out_val_step, out_rqi_step = out_train_step.copy(), out_train_step.copy()
@@ -417,6 +420,7 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
                 acc_val = torch.where(b.has_val, acc_val, torch.full_like(acc_val, float("nan")))
                 b.last["acc_val"] = acc_val
             acc_val = b.last["acc_val"]
+            acc_all = correct.to(torch.float64).mean(1)
             hit = (acc_train >= cfg.acc_threshold) & (b.train_step < 0)
             b.train_step[hit] = step
             hit = (acc_val >= cfg.acc_threshold) & (b.val_step < 0)
@@ -427,14 +431,14 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
                 if cfg.track_rqi:
                     hit = (r > cfg.rqi_threshold) & (b.rqi_step < 0)
                     b.rqi_step[hit] = step
-            b.last.update(acc_train=acc_train, rqi=r, loss=loss)
+            b.last.update(acc_train=acc_train, acc_all=acc_all, rqi=r, loss=loss)
             if step in record_set:
                 ids = b.ids.tolist()
-                vals = [t.cpu().numpy() for t in (loss, acc_train, acc_val, r)]
+                vals = [t.cpu().numpy() for t in (loss, acc_train, acc_val, acc_all, r)]
                 for j, mid in enumerate(ids):
                     hist_rows.append(dict(model=mid, step=step, loss_train=float(vals[0][j]),
                                           acc_train=float(vals[1][j]), acc_val=float(vals[2][j]),
-                                          rqi=float(vals[3][j])))
+                                          acc_all=float(vals[3][j]), rqi=float(vals[4][j])))
                 if emb_hist is not None:
                     emb_hist[rec_index[step], ids] = b.params[0].detach().cpu().numpy()
 
@@ -449,7 +453,8 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
         out_rqi_step[ids] = b.rqi_step[idx].cpu().numpy()
         out_diverged[ids] = b.diverged[idx].cpu().numpy()
         last_step[ids] = step
-        for name, key in (("loss_train", "loss"), ("acc_train", "acc_train"), ("acc_val", "acc_val"), ("rqi", "rqi")):
+        for name, key in (("loss_train", "loss"), ("acc_train", "acc_train"), ("acc_val", "acc_val"),
+                          ("acc_all", "acc_all"), ("rqi", "rqi")):
             t = b.last.get(key)
             if t is not None:
                 final[name][ids] = t[idx].detach().cpu().numpy()
@@ -516,6 +521,6 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
     summary["last_step"] = last_step
     for name, arr in final.items():
         summary[f"final_{name}"] = arr
-    history = pd.DataFrame(hist_rows, columns=["model", "step", "loss_train", "acc_train", "acc_val", "rqi"])
+    history = pd.DataFrame(hist_rows, columns=["model", "step", "loss_train", "acc_train", "acc_val", "acc_all", "rqi"])
     history = history.sort_values(["model", "step"], kind="stable").reset_index(drop=True)
     return TrainResult(summary=summary, history=history, embeddings=emb_hist, record_steps=record)

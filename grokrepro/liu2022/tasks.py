@@ -22,7 +22,7 @@ import torch
 
 FLAVOURS = ("notebook", "train_add")
 LOSSES = ("mse", "ce", "ce_softmax_mean")
-TASKS = ("addition", "s3")
+TASKS = ("addition", "modular_addition", "s3")
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,12 @@ def addition_task(p: int = 10, embed_dim: int = 1) -> Task:
     return Task("addition", p, pairs, pairs.sum(1), 2 * p - 1, embed_dim, "add", p, True, False)
 
 
+def modular_addition_task(p: int = 11, embed_dim: int = 2) -> Task:
+    """Modular addition on {0..p-1} (Fig 2c/d): the same unordered pairs as :func:`addition_task`, label (i+j) mod p."""
+    pairs = np.array([(i, j) for i in range(p) for j in range(i, p)], dtype=np.int64)
+    return Task("modular_addition", p, pairs, pairs.sum(1) % p, p, embed_dim, "add", p, True, False)
+
+
 def s3_elements() -> list[tuple[int, ...]]:
     """The 6 permutations of (0, 1, 2) in lexicographic order."""
     return list(itertools.permutations(range(3)))
@@ -85,6 +91,8 @@ def s3_task() -> Task:
 def make_task(name: str, p: int = 10, embed_dim: int = 1) -> Task:
     if name == "addition":
         return addition_task(p, embed_dim)
+    if name == "modular_addition":
+        return modular_addition_task(p, embed_dim)
     if name == "s3":
         return s3_task()
     raise ValueError(f"unknown task {name!r}; allowed: {', '.join(TASKS)}")
@@ -126,8 +134,13 @@ def init_run(
     init_scale: float = 1.0,
     decoder_init_scale: float = 1.0,
     label_scale: float = 1.0,
+    train_ids: tuple[int, ...] | None = None,
 ) -> RunInit:
-    """Draw a run's split, targets and initial parameters in the authors' order (spec §3.1, §3.4, §5.3)."""
+    """Draw a run's split, targets and initial parameters in the authors' order (spec §3.1, §3.4, §5.3).
+
+    ``train_ids`` fixes the training set (sample indices, in feeding order; e.g. the App E set of Fig 11/12). The
+    random split is still drawn, so every later draw is the same as in a run with a random split of that size.
+    """
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown flavour {flavour!r}; allowed: {', '.join(FLAVOURS)}")
     if loss not in LOSSES:
@@ -144,7 +157,14 @@ def init_run(
         targets = np.eye(d_out)
     else:
         targets = rng.normal(0, 1, size=(task.n_classes, d_out)) * label_scale
-    train_ids = rng.choice(task.n_samples, n_train, replace=False)
+    drawn = rng.choice(task.n_samples, n_train, replace=False)
+    if train_ids is not None:
+        fixed = np.asarray(train_ids, dtype=np.int64)
+        if len(fixed) != n_train or len(set(fixed.tolist())) != n_train or not all(0 <= i < task.n_samples for i in fixed):
+            raise ValueError(f"train_ids must be {n_train} distinct sample indices in 0..{task.n_samples - 1}; "
+                             f"got {list(train_ids)}")
+        drawn = fixed
+    train_ids = drawn
     val_ids = np.setdiff1d(np.arange(task.n_samples), train_ids)
 
     shape = (task.n_symbols, task.embed_dim)

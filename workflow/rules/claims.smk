@@ -13,7 +13,15 @@ CLAIM_GROUPS = {
         "data_add_r_reprlr.h5", "data_add_r.h5", "data_add_c.h5", "data_perm_r.h5")]}),
     "liu2022_fig4d": (["L-05", "L-06"], {"numbers": "results/liu2022/fig4d_numbers.csv"}),
     "liu2022_fig6b": (["L-16", "L-17", "L-22"], {"numbers": "results/liu2022/fig6b_numbers.csv"}),
+    "liu2022_setup": (["L-01"], {}),
 }
+# Issue #3: claims read from one figure's numbers (L-33 also takes Fig 4a's smallest nullity-2 training set).
+for _fig, _ids in {"fig3": ["L-09", "L-10"], "fig4a": ["L-03"], "fig4b": ["L-04"], "fig4c": ["L-07", "L-13"],
+                   "fig5": ["L-08", "L-11", "L-12"], "fig9": ["L-34"], "fig12": ["L-35"], "fig17": ["L-39"],
+                   "fig18": ["L-40"], "fig2": ["L-42"]}.items():
+    CLAIM_GROUPS[f"liu2022_{_fig}"] = (_ids, {"numbers": f"results/liu2022/{_fig}_numbers.csv"})
+CLAIM_GROUPS["liu2022_fig10"] = (["L-33"], {"numbers": ["results/liu2022/fig10_numbers.csv",
+                                                        "results/liu2022/fig4a_numbers.csv"]})
 _grouped = {c for ids, _ in CLAIM_GROUPS.values() for c in ids}
 CLAIM_GROUPS["not_run"] = ([c for c in claim_ids() if c not in _grouped], {})
 
@@ -33,7 +41,8 @@ for _group, (_ids, _inputs) in CLAIM_GROUPS.items():
             ids=_ids,
             scale=SCALE,
             phases=LIU["phases"],
-            src=src("claims.py", "liu2022/claims.py", "liu2022/phases.py"),
+            options={"L-12": {"primary": LIU["fig5"]["normalisation"]}},
+            src=src("claims.py", "liu2022/claims.py", "liu2022/claims_micro.py", "liu2022/phases.py"),
         conda:
             CONDA_ENV
         run:
@@ -58,6 +67,7 @@ rule provenance:
     input:
         "results/liu2022/fig4d_provenance.json",
         "results/liu2022/fig6b_provenance.json",
+        expand("results/liu2022/{fig}_provenance.json", fig=MICRO_RULES),
     output:
         "results/provenance.json",
     log:

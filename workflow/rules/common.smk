@@ -48,7 +48,8 @@ def figure_outputs(paper, figure):
 
 def get_final_output():
     out = ["results/claims.csv", "results/CLAIMS.md", "results/provenance.json"]
-    for fig in ("fig4d", "fig6b"):
+    for fig in ("fig2", "fig3", "fig4a", "fig4b", "fig4c", "fig4d", "fig5", "fig6b", "fig9", "fig10", "fig12", "fig17",
+                "fig18"):
         out += figure_outputs("liu2022", fig)
     return out
 
@@ -59,5 +60,6 @@ def write_claim_records(claim_ids_, inputs, paths, params):
     from grokrepro import claims, io
 
     for claim_id, path in zip(claim_ids_, paths):
-        record = claims.evaluate(claim_id, dict(inputs.items()), params.scale, phase_cfg=params.phases)
+        record = claims.evaluate(claim_id, dict(inputs.items()), params.scale, phase_cfg=params.phases,
+                                 options=params.options)
         io.write_csv(pd.DataFrame([record.row()]), path)

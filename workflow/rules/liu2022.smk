@@ -72,3 +72,57 @@ rule liu2022_fig6b_figure:
         CONDA_ENV
     script:
         "../scripts/liu2022_fig6b_figure.py"
+
+
+# The microscopic side (issue #3): one rule per figure, all through workflow/scripts/liu2022_micro.py.
+# name: (config block, named inputs, trains a network?, source modules). `fraction_sweep` trains the Fig 3/4b/5b/10
+# runs once; the figures that read it are local.
+SWEEP = "results/liu2022/fraction_sweep.csv"
+MICRO_RULES = {
+    "fraction_sweep": ("fraction_sweep", {}, True, ("liu2022/fraction.py", "liu2022/theory.py")),
+    "fig3": ("fraction_sweep", {"sweep": SWEEP}, False, ("liu2022/fraction.py", "liu2022/plots.py")),
+    "fig4b": ("fraction_sweep", {"sweep": SWEEP}, False, ("liu2022/fraction.py", "liu2022/plots.py")),
+    "fig10": ("fraction_sweep", {"sweep": SWEEP}, False, ("liu2022/fraction.py", "liu2022/plots.py")),
+    "fig4a": ("fig4a", {}, False, ("liu2022/micro.py", "liu2022/theory.py", "liu2022/plots.py")),
+    "fig4c": ("fig4c", {"fig4d": "results/liu2022/fig4d.csv"}, False,
+              ("liu2022/micro.py", "liu2022/theory.py", "liu2022/plots.py")),
+    "fig5": ("fig5", {"sweep": SWEEP, "fig4d_numbers": "results/liu2022/fig4d_numbers.csv"}, False,
+             ("liu2022/micro.py", "liu2022/theory.py", "liu2022/plots.py")),
+    "fig9": ("fig9", {}, False, ("liu2022/micro.py", "liu2022/theory.py", "liu2022/plots.py")),
+    "fig2": ("fig2", {}, True, ("liu2022/fig2.py", "liu2022/plots.py")),
+    "fig12": ("fig12", {}, True, ("liu2022/fig12.py", "liu2022/plots.py")),
+    "fig17": ("fig17", {}, True, ("liu2022/s3.py", "liu2022/plots.py")),
+    "fig18": ("fig18", {}, True, ("liu2022/s3.py", "liu2022/plots.py")),
+}
+
+for _fig, (_block, _inputs, _trains, _modules) in MICRO_RULES.items():
+    _base = f"results/liu2022/{_fig}"
+    _outputs = dict(csv=f"{_base}.csv", provenance=f"{_base}_provenance.json")
+    if _fig != "fraction_sweep":
+        _outputs.update(pdf=f"{_base}.pdf", png=f"{_base}.png", numbers=f"{_base}_numbers.csv")
+
+    rule:
+        name:
+            f"liu2022_{_fig}"
+        input:
+            **_inputs,
+        output:
+            **_outputs,
+        log:
+            f"results/logs/liu2022/{_fig}.log",
+        localrule: not _trains
+        params:
+            figure=_fig,
+            cfg=LIU[_block],
+            scale=SCALE,
+            device=config["device"],
+            progress=config["progress"],
+            src=src(*(TRAIN_SRC if _trains else ()), "liu2022/micro.py", *_modules),
+        threads: config["threads"] if _trains else 1
+        resources:
+            mem_mb=4000 if _trains else 2000,
+            runtime=60 if _trains else 10,
+        conda:
+            CONDA_ENV
+        script:
+            "../scripts/liu2022_micro.py"

@@ -86,7 +86,32 @@ def check(config: dict) -> dict:
         for s in SCALES:
             if int(steps[s]) < 1:
                 raise ConfigError(f"config key 'liu2022.{fig}.steps.{s}' must be >= 1")
+    _check_micro(liu, scale)
     return config
+
+
+def _check_micro(liu: dict, scale: str) -> None:
+    """Issue #3 blocks: training-set sizes within the task, Fig 3's read-out step within the budget."""
+    sweep = liu.get("fraction_sweep")
+    if sweep:
+        block = for_scale(sweep, scale)
+        n_max = block["p"] * (block["p"] + 1) // 2
+        bad = [n for n in block["n_train"] if not 1 <= n <= n_max]
+        if bad:
+            raise ConfigError(f"config key 'liu2022.fraction_sweep.n_train' has sizes {bad} outside 1..{n_max}")
+        if block["fig3_steps"] > block["steps"]:
+            raise ConfigError(f"config key 'liu2022.fraction_sweep.fig3_steps' ({block['fig3_steps']}) must be <= "
+                              f"steps ({block['steps']})")
+    s3 = liu.get("fig18")
+    if s3:
+        bad = [n for n in for_scale(s3, scale)["n_train"] if not 1 <= n <= 36]
+        if bad:
+            raise ConfigError(f"config key 'liu2022.fig18.n_train' has sizes {bad} outside 1..36 (S3 has 36 pairs)")
+    f12 = liu.get("fig12")
+    if f12:
+        bad = [pair for pair in f12["train_set"] if not all(0 <= x < f12["p"] for x in pair)]
+        if bad:
+            raise ConfigError(f"config key 'liu2022.fig12.train_set' has pairs {bad} outside 0..{f12['p'] - 1}")
 
 
 def load(path: str | Path, overrides: dict | None = None) -> dict:

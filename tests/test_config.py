@@ -69,3 +69,18 @@ def test_snakemake_refuses_a_negative_learning_rate(tmp_path):
     assert proc.returncode != 0
     assert "lr_repr" in proc.stderr + proc.stdout
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("block, key, value, match", [
+    ("fraction_sweep", "n_train", [5, 56], "fraction_sweep.n_train"),
+    ("fraction_sweep", "fig3_steps", 20000, "fig3_steps"),
+    ("fig18", "n_train", [6, 40], "fig18.n_train"),
+    ("fig12", "train_set", [[0, 2], [1, 9]], "fig12.train_set"),
+    ("fig5", "normalisation", "both", "normalisation"),
+    ("fig4c", "z0", "fixed", "z0"),
+])
+def test_issue3_config_errors_name_the_key(tmp_path, block, key, value, match):
+    cfg = _base()
+    cfg["liu2022"][block][key] = value
+    with pytest.raises(Exception, match=match):
+        gconfig.load(_write(tmp_path, cfg))

@@ -64,3 +64,24 @@ def test_local_paper_run_matches_the_snapshot():
     common = ran.index.intersection(published[published.verdict != "not_run"].index)
     pd.testing.assert_frame_equal(ran.loc[common, ["verdict", "measured_value"]],
                                   published.loc[common, ["verdict", "measured_value"]])
+
+
+MICRO_SOURCES = {"L-03": ["fig4a"], "L-04": ["fig4b"], "L-07": ["fig4c"], "L-13": ["fig4c"], "L-08": ["fig5"],
+                 "L-11": ["fig5"], "L-12": ["fig5"], "L-09": ["fig3"], "L-10": ["fig3"], "L-33": ["fig10", "fig4a"],
+                 "L-34": ["fig9"], "L-35": ["fig12"], "L-39": ["fig17"], "L-40": ["fig18"], "L-42": ["fig2"]}
+
+
+def test_snapshot_micro_claims_follow_from_their_numbers():
+    """Issue #3: every microscopic claim's published verdict is the evaluator's on the published numbers."""
+    from grokrepro.claims import evaluate
+
+    claims = pd.read_csv(PUBLISHED / "claims.csv", keep_default_na=False).set_index("claim_id")
+    for cid, figs in MICRO_SOURCES.items():
+        for fig in figs:
+            for suffix in (".pdf", ".png", ".csv", "_numbers.csv", "_provenance.json"):
+                assert (PUBLISHED / "liu2022" / f"{fig}{suffix}").exists(), f"{fig}{suffix}"
+        paths = [str(PUBLISHED / "liu2022" / f"{f}_numbers.csv") for f in figs]
+        rec = evaluate(cid, {"numbers": paths}, "paper", options={"L-12": {"primary": "code"}})
+        assert claims.loc[cid, "verdict"] == rec.verdict, cid
+        assert claims.loc[cid, "measured_value"] == rec.measured_value, cid
+    assert evaluate("L-01", {}, "paper").verdict == claims.loc["L-01", "verdict"] == "reproduced"

@@ -190,7 +190,7 @@ def fig18(runs: pd.DataFrame, budget: int) -> plt.Figure:
     steps = runs.rqi_step.astype("Float64").fillna(budget * 1.3).to_numpy(float)
     axes[1].scatter(runs.fraction, steps, s=12)
     mins = runs.groupby("fraction").rqi_step.apply(lambda s: s.astype("Float64").min())
-    axes[1].plot(mins.index, mins.astype(float), "b-", label="min over seeds")
+    axes[1].plot(mins.index, mins.astype("Float64").to_numpy(float, na_value=np.nan), "b-", label="min over seeds")
     axes[1].set_yscale("log")
     axes[1].set_ylabel("steps to RQI > 0.95 (above budget: never)")
     axes[2].scatter(runs.fraction, runs.acc, s=12, label="Acc")

@@ -14,19 +14,11 @@ import torch
 
 from grokrepro.liu2022 import rqi as rqi_mod
 from grokrepro.liu2022 import theory
-from grokrepro.liu2022.tasks import addition_task, init_run
+from grokrepro.liu2022.tasks import addition_task, split_mask
 from grokrepro.train import RunSpec, TrainSettings, train_batched
 
 RUN_COLUMNS = ["n_train", "fraction", "seed", "train_step", "val_step", "rqi_step", "acc", "acc_train", "acc_val",
                "rqi", "pred_acc", "ideal_rqi", "ideal_acc", "nullity", "final_rqi", "final_acc"]
-
-
-def train_masks(p: int, n_train: int, seed: int, n_samples: int) -> np.ndarray:
-    """The ``train_add`` split of (seed, n_train) as a boolean mask over the samples."""
-    ids = init_run(addition_task(p), seed=seed, n_train=n_train, flavour="train_add", loss="mse").train_ids
-    mask = np.zeros(n_samples, dtype=bool)
-    mask[ids] = True
-    return mask
 
 
 def run_sweep(cfg: dict, *, device: str = "cpu", progress: bool = True) -> pd.DataFrame:
@@ -57,7 +49,7 @@ def run_sweep(cfg: dict, *, device: str = "cpu", progress: bool = True) -> pd.Da
     for k, spec in enumerate(specs):
         s = res.summary.iloc[k]
         h3, hf = hist.loc[(k, fig3_step)], hist.loc[(k, steps - 1)]
-        mask = train_masks(p, spec.n_train, spec.seed, task.n_samples)
+        mask = split_mask(task, spec.seed, spec.n_train, "train_add")
         rows.append(dict(
             n_train=spec.n_train, fraction=spec.n_train / task.n_samples, seed=spec.seed,
             train_step=s.train_step, val_step=s.val_step, rqi_step=s.rqi_step,
@@ -115,15 +107,21 @@ def fig3_numbers(runs: pd.DataFrame) -> pd.DataFrame:
     return _numbers(rows)
 
 
+def median_rqi_steps(runs: pd.DataFrame, by: str = "n_train") -> pd.Series:
+    """Median over seeds of the steps to RQI > 0.95 per ``by``, "never" counted as +inf (the paper's median line):
+    +inf where half or more of the seeds never reach it."""
+    return runs.groupby(by).rqi_step.apply(
+        lambda s: float(np.median(s.astype("Float64").fillna(np.inf).to_numpy(float))))
+
+
 def fig4b_numbers(runs: pd.DataFrame) -> pd.DataFrame:
     """L-04: per-seed steps to RQI > 0.95 (missing = never within the budget) and per-n medians."""
     rows = [_row("rqi_step", r.rqi_step if not pd.isna(r.rqi_step) else np.nan, n_train=r.n_train, seed=r.seed)
             for r in runs.itertuples()]
+    medians = median_rqi_steps(runs)
     for n, g in runs.groupby("n_train"):
-        reached = g.rqi_step.dropna().astype(float)
-        rows.append(_row("n_seeds_reached", len(reached), n_train=n))
-        # median over seeds, counting "never" as +inf (the paper's median line); nan when half or more never reach
-        med = float(np.median(g.rqi_step.astype("Float64").fillna(np.inf).to_numpy(float)))
+        rows.append(_row("n_seeds_reached", g.rqi_step.notna().sum(), n_train=n))
+        med = medians[n]
         rows.append(_row("median_rqi_step", med if np.isfinite(med) else np.nan, n_train=n))
     return _numbers(rows)
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from grokrepro.liu2022 import theory
+from grokrepro.liu2022.fraction import median_rqi_steps
 from grokrepro.liu2022.rqi import parallelograms, s3_parallelograms
 from grokrepro.liu2022.tasks import addition_task, init_run, s3_task
 
@@ -100,8 +101,7 @@ def fig5(cfg: dict, sweep_runs: pd.DataFrame, fig4d_numbers: pd.DataFrame) -> tu
             rows.append(dict(quantity=q, value=getattr(r, q), method=f"{int(r.n_sets)} random sets",
                              n_train=r.n_train, normalisation=r.normalisation))
     # the network's steps (Fig 4b runs): per-n median over seeds, "never" counted as +inf
-    nn = sweep_runs.groupby("n_train").rqi_step.apply(
-        lambda s: float(np.median(s.astype("Float64").fillna(np.inf).to_numpy(float))))
+    nn = median_rqi_steps(sweep_runs)
     for n, v in nn.items():
         rows.append(dict(quantity="nn_median_rqi_step", value=v if np.isfinite(v) else np.nan, method="network",
                          n_train=n))

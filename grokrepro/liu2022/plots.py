@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from grokrepro.liu2022.fraction import median_rqi_steps  # noqa: E402
+
 
 def _diag(ax):
     ax.plot([0, 1], [0, 1], "k--", lw=0.8)
@@ -78,7 +80,7 @@ def fig4b(runs: pd.DataFrame, budget: int) -> plt.Figure:
     steps = runs.rqi_step.astype("Float64").fillna(budget * 1.3).to_numpy(float)
     ax.scatter(runs.fraction[~never], steps[~never], c="C0", s=18, label="steps to RQI > 0.95")
     ax.scatter(runs.fraction[never], steps[never], marker="x", c="C3", s=18, label="never (within budget)")
-    med = runs.groupby("fraction").rqi_step.apply(lambda s: np.median(s.astype("Float64").fillna(np.inf)))
+    med = median_rqi_steps(runs, by="fraction")
     ax.plot(med.index, med.replace(np.inf, np.nan), "b-", lw=1, label="median over seeds")
     ax.set_yscale("log")
     ax.axhline(budget, color="grey", lw=0.6)

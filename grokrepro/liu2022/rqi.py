@@ -63,15 +63,20 @@ def s3_parallelograms(task) -> np.ndarray:
     return np.array(rows, dtype=np.int64).reshape(-1, 4)
 
 
-def rqi_s3(embeddings: torch.Tensor, quads: torch.Tensor, tolerance: float = 0.5) -> torch.Tensor:
-    """S3 RQI (spec §4.2): embeddings divided by their RMS over all entries, reshaped to 3x3; a parallelogram is
-    accepted when mean((S_a S_b - S_c S_d)^2) over the 9 entries is below ``tolerance`` (0.5).
-
-    embeddings: (..., 6, 9) -> (...,).
-    """
+def s3_defects(embeddings: torch.Tensor, quads: torch.Tensor) -> torch.Tensor:
+    """S3's generalised parallelogram defects (spec §4.2): embeddings divided by their RMS over all entries, reshaped
+    to 3x3; mean((S_a S_b - S_c S_d)^2) over the 9 entries. embeddings (..., 6, 9) -> (..., Q)."""
     rms = (embeddings**2).mean(dim=(-2, -1), keepdim=True).sqrt()
     s = (embeddings / rms).reshape(*embeddings.shape[:-1], 3, 3)
     left = s[..., quads[:, 0], :, :] @ s[..., quads[:, 1], :, :]
     right = s[..., quads[:, 2], :, :] @ s[..., quads[:, 3], :, :]
-    ok = ((left - right) ** 2).mean(dim=(-2, -1)) < tolerance
+    return ((left - right) ** 2).mean(dim=(-2, -1))
+
+
+def rqi_s3(embeddings: torch.Tensor, quads: torch.Tensor, tolerance: float = 0.5) -> torch.Tensor:
+    """S3 RQI (spec §4.2): the fraction of parallelograms whose :func:`s3_defects` is below ``tolerance`` (0.5).
+
+    embeddings: (..., 6, 9) -> (...,).
+    """
+    ok = s3_defects(embeddings, quads) < tolerance
     return ok.sum(dim=-1).to(torch.float64) / quads.shape[0]

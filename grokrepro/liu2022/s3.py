@@ -29,8 +29,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from grokrepro.liu2022 import rqi as rqi_mod
+from grokrepro.liu2022 import theory
 from grokrepro.liu2022.rqi import s3_parallelograms
-from grokrepro.liu2022.tasks import init_run, s3_elements, s3_task
+from grokrepro.liu2022.tasks import s3_elements, s3_task, split_mask
 from grokrepro.train import RunSpec, TrainSettings, log_record_steps, train_batched
 
 N_SAMPLES = 36
@@ -45,16 +47,11 @@ PAPER_PLANE = (0, 2)  # PC1–PC3 (0-based component indices)
 
 
 @lru_cache(maxsize=1)
-def _quad_samples() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(quads (90, 4), sample index of (a, b) (90,), sample index of (c, d) (90,)), in s3_task()'s sample order."""
-    task = s3_task()
-    quads = s3_parallelograms(task)
-    index = {(int(a), int(b)): k for k, (a, b) in enumerate(task.pairs)}
-    s = np.array([index[(int(q[0]), int(q[1]))] for q in quads], dtype=np.int64)
-    t = np.array([index[(int(q[2]), int(q[3]))] for q in quads], dtype=np.int64)
-    for arr in (quads, s, t):
-        arr.setflags(write=False)
-    return quads, s, t
+def _quads() -> np.ndarray:
+    """The 90 S3 parallelograms (a, b, c, d) of :func:`grokrepro.liu2022.rqi.s3_parallelograms`."""
+    quads = s3_parallelograms(s3_task())
+    quads.setflags(write=False)
+    return quads
 
 
 def normalised_matrices(embeddings) -> torch.Tensor:
@@ -73,16 +70,14 @@ def normalised_matrices(embeddings) -> torch.Tensor:
 
 
 def s3_defects(embeddings) -> np.ndarray:
-    """Squared defect mean((S_a S_b − S_c S_d)²) over the 9 entries of every parallelogram: (..., 6, 9) -> (..., 90).
-
-    The same arithmetic as :func:`grokrepro.liu2022.rqi.rqi_s3`, in the embeddings' own floating dtype.
-    """
-    quads, _, _ = _quad_samples()
-    s = normalised_matrices(embeddings)
-    q = torch.tensor(quads)
-    left = s[..., q[:, 0], :, :] @ s[..., q[:, 1], :, :]
-    right = s[..., q[:, 2], :, :] @ s[..., q[:, 3], :, :]
-    return ((left - right) ** 2).mean(dim=(-2, -1)).numpy()
+    """Squared defect of every parallelogram, :func:`grokrepro.liu2022.rqi.s3_defects`, in the embeddings' own
+    floating dtype (float32 embeddings give the trainer's RQI arithmetic exactly): (..., 6, 9) -> (..., 90)."""
+    e = embeddings.detach().cpu() if torch.is_tensor(embeddings) else torch.from_numpy(np.array(embeddings))
+    if not e.is_floating_point():
+        e = e.to(torch.float64)
+    if e.shape[-2:] != (6, 9):
+        raise ValueError(f"S3 embeddings must have shape (..., 6, 9), got {tuple(e.shape)}")
+    return rqi_mod.s3_defects(e, torch.tensor(_quads())).numpy()
 
 
 def s3_realised(embeddings, tolerance: float = 0.5) -> np.ndarray:
@@ -93,28 +88,12 @@ def s3_realised(embeddings, tolerance: float = 0.5) -> np.ndarray:
     return s3_defects(embeddings) < tolerance
 
 
-def s3_predicted_accuracy(train_mask, realised) -> float:
-    """Âcc = |D̄| / 36 (Eq 12–13): D̄ = D ∪ {s : a realised parallelogram joins s with a training sample}.
-
-    train_mask: (36,) bool over s3_task()'s samples; realised: (90,) bool over its parallelograms.
-    """
-    train = np.asarray(train_mask, dtype=bool)
-    ok = np.asarray(realised, dtype=bool)
-    _, s, t = _quad_samples()
-    if train.shape != (N_SAMPLES,) or ok.shape != (len(s),):
-        raise ValueError(f"expected train_mask (36,) and realised ({len(s)},), got {train.shape} and {ok.shape}")
-    covered = train.copy()
-    covered[s[ok & train[t]]] = True
-    covered[t[ok & train[s]]] = True
-    return float(covered.sum()) / N_SAMPLES
+s3_predicted_accuracy = theory.s3_predicted_accuracy  # Âcc for S3 (Eq 12-13), defined with the other theory
 
 
 def train_mask_of(seed: int, n_train: int) -> np.ndarray:
     """The training set of the notebook-flavour S3 run with this seed and size, as a (36,) bool mask."""
-    ids = init_run(s3_task(), seed=int(seed), n_train=int(n_train), flavour="notebook", loss="mse").train_ids
-    mask = np.zeros(N_SAMPLES, dtype=bool)
-    mask[ids] = True
-    return mask
+    return split_mask(s3_task(), int(seed), int(n_train), "notebook")
 
 
 # ---------------------------------------------------------------------------------------------------------------

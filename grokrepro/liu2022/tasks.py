@@ -189,3 +189,12 @@ def init_run(
         val_ids=val_ids.astype(np.int64),
         rng=rng,
     )
+
+
+def split_mask(task: Task, seed: int, n_train: int, flavour: str) -> np.ndarray:
+    """The training set a run with this seed and size draws (flavour as in :func:`init_run`), as a bool mask over
+    the task's samples."""
+    ids = init_run(task, seed=seed, n_train=n_train, flavour=flavour, loss="mse").train_ids
+    mask = np.zeros(task.n_samples, dtype=bool)
+    mask[ids] = True
+    return mask

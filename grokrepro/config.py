@@ -61,33 +61,64 @@ def check(config: dict) -> dict:
         for key in ("lr_repr", "lr_decoder"):
             if key in block:
                 _positive(block[key], f"liu2022.{fig}.{key}")
-    for fig in ("fig6b",):
-        block = liu.get(fig, {})
-        if not block:
-            continue
-        _positive(block["lr_repr"], f"liu2022.{fig}.lr_repr")
-        wds = block["weight_decay"]
-        if not wds:
-            raise ConfigError(f"config key 'liu2022.{fig}.weight_decay' must be a non-empty list")
-        for k, w in enumerate(wds):
-            _nonnegative(w, f"liu2022.{fig}.weight_decay[{k}]")
-        n_lr = int(block["lr_decoder"]["num"])
-        if n_lr < 1:
-            raise ConfigError(f"config key 'liu2022.{fig}.lr_decoder.num' must be >= 1; got {n_lr}")
-        sub = block.get("quick_subset", {})
-        for key, size in (("lr_index", n_lr), ("weight_decay_index", len(wds))):
-            idx = sub.get(key, [])
-            if scale == "quick" and not idx:
-                raise ConfigError(f"config key 'liu2022.{fig}.quick_subset.{key}' must be a non-empty list")
-            bad = [i for i in idx if not 0 <= i < size]
-            if bad:
-                raise ConfigError(f"config key 'liu2022.{fig}.quick_subset.{key}' has indices {bad} outside 0..{size - 1}")
-        steps = block["steps"]
-        for s in SCALES:
-            if int(steps[s]) < 1:
-                raise ConfigError(f"config key 'liu2022.{fig}.steps.{s}' must be >= 1")
+    _check_panels(liu)
     _check_micro(liu, scale)
     return config
+
+
+PANELS = ("fig6a", "fig6b", "fig6c", "fig6d", "fig13", "fig14", "fig15")
+
+
+def _axis_len(axis: dict) -> int:
+    return len(axis["values"]) if "values" in axis else int(axis["num"])
+
+
+def _check_panels(liu: dict) -> None:
+    """Phase-diagram panels: x and y sweep different parameters not also fixed, sub-grid indices in range, anchors
+    on the grid, positive learning rates and scales on the swept axes, losses valid for the task."""
+    for fig in PANELS:
+        block = liu.get(fig)
+        if not block:
+            continue
+        key = f"liu2022.{fig}"
+        xp, yp = block["x"]["param"], block["y"]["param"]
+        if xp == yp:
+            raise ConfigError(f"config keys '{key}.x.param' and '{key}.y.param' must differ; both are {xp!r}")
+        both = {xp, yp} & set(block.get("fixed", {}))
+        if both:
+            raise ConfigError(f"config key '{key}.fixed' must not set the swept parameter(s) {sorted(both)}")
+        for name in ("x", "y"):
+            axis = block[name]
+            if "values" in axis and axis["param"] in ("lr_decoder", "lr_repr", "init_scale"):
+                for k, v in enumerate(axis["values"]):
+                    _positive(v, f"{key}.{name}.values[{k}]")
+            if axis["param"] == "batch_size" and any(v < 1 or v != int(v) for v in axis.get("values", [1])):
+                raise ConfigError(f"config key '{key}.{name}.values' must hold integer batch sizes >= 1")
+        sub = block["quick_subset"]
+        for name, idx_key in (("x", "x_index"), ("y", "y_index")):
+            size = _axis_len(block[name])
+            bad = [i for i in sub[idx_key] if not 0 <= i < size]
+            if bad:
+                raise ConfigError(f"config key '{key}.quick_subset.{idx_key}' has indices {bad} outside 0..{size - 1}")
+        if block["task"] == "s3" and block["n_train"] > 36:
+            raise ConfigError(f"config key '{key}.n_train' must be <= 36 for task s3 (36 pairs)")
+        for anchor in block.get("anchors", []):
+            values = []
+            for v, name in zip(anchor, ("x", "y")):
+                axis = block[name]
+                grid = (np.asarray(axis["values"], float) if "values" in axis else
+                        np.linspace(axis["log10_start"], axis["log10_stop"], int(axis["num"])))
+                values.append(np.isclose(grid, v, atol=1e-3).any())
+            if not all(values):
+                raise ConfigError(f"config key '{key}.anchors' has the cell {anchor} that is not on the grid "
+                                  "(x, y; log10 on log axes)")
+        contrast = block.get("contrast")
+        if contrast:
+            for name, idx_key in (("x", "x_index"), ("y", "y_index")):
+                size = _axis_len(block[name])
+                bad = [i for i in contrast[idx_key] if not 0 <= i < size]
+                if bad:
+                    raise ConfigError(f"config key '{key}.contrast.{idx_key}' has indices {bad} outside 0..{size - 1}")
 
 
 def _check_micro(liu: dict, scale: str) -> None:

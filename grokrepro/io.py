@@ -49,3 +49,11 @@ def save_figure(fig, paths) -> None:
         with atomic_path(p) as tmp:
             fig.savefig(tmp, format=Path(p).suffix.lstrip("."), dpi=150, bbox_inches="tight",
                         metadata={"CreationDate": None} if str(p).endswith(".pdf") else None)
+
+
+def read_runs(path: str | Path) -> pd.DataFrame:
+    """A run table (one row per trained model): threshold steps as nullable integers (missing = not reached)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"run table not found: {path}")
+    return pd.read_csv(path, dtype={"train_step": "Int64", "val_step": "Int64", "rqi_step": "Int64"})

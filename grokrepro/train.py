@@ -64,6 +64,9 @@ class TrainSettings:
     record_steps: tuple[int, ...] = ()
     record_embeddings: bool = False
     train_set: tuple[int, ...] = ()  # fixed training set (sample indices) for every run; () = each run's random split
+    # True: runs with different batch sizes train as one batch per size, each bit-identical to the per-model loop;
+    # False: one batch for all (per-row loss weights; equal to float rounding, one program on a GPU).
+    exact_batches: bool = True
     device: str = "cpu"
     check_every: int = 50
     progress: bool = True
@@ -335,7 +338,7 @@ def train_batched(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
     """
     sizes = [r.batch_size if 0 < r.batch_size < r.n_train else r.n_train for r in runs]
     groups = sorted(set(sizes))
-    if len(groups) <= 1:
+    if len(groups) <= 1 or not cfg.exact_batches:
         return _train_group(runs, cfg)
     parts = []
     for size in groups:

@@ -1,6 +1,9 @@
-"""Liu et al. Fig 6 phase diagrams: the batched sweep and the cell-by-cell comparison with the authors' data.
+"""Reading phase-diagram panels: cell-by-cell comparison with the authors' data, map structure, robustness over seeds.
 
-Spec §5. Issue scope so far: panel 6b (addition regression, decoder lr x decoder weight decay, notebook flavour).
+Spec §5.3-5.5. Every function takes the run table of :func:`grokrepro.liu2022.panels.run_panel` (one row per run)
+and returns tidy tables; the numbers table (``NUMBER_COLUMNS``) is what the claim evaluators read. ``method`` says
+where a number comes from: ``measured`` (our runs), ``authors_data`` (their h5 file), ``vs_authors_data`` (a
+comparison of the two); ``paper_seed`` marks the paper's seed.
 """
 
 from __future__ import annotations
@@ -8,121 +11,203 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from grokrepro.config import log_grid
-from grokrepro.liu2022 import phases
-from grokrepro.train import RunSpec, TrainSettings, log_record_steps, train_batched
+from grokrepro.liu2022 import panels, phases
 
-RUN_COLUMNS = ["lr_decoder", "lr_repr", "weight_decay", "seed", "train_step", "val_step", "phase"]
-NUMBER_COLUMNS = ["quantity", "value", "stderr", "method", "lr_decoder", "weight_decay"]
+NUMBER_COLUMNS = ["panel", "loss", "seed", "paper_seed", "quantity", "value", "method", "x", "y"]
 
 
-def grid(cfg: dict, scale: str) -> tuple[np.ndarray, np.ndarray]:
-    """(decoder learning rates, weight decays) of the panel at this scale."""
-    lrs = log_grid(cfg["lr_decoder"])
-    wds = np.asarray(cfg["weight_decay"], dtype=float)
-    if scale == "quick":
-        lrs = lrs[cfg["quick_subset"]["lr_index"]]
-        wds = wds[cfg["quick_subset"]["weight_decay_index"]]
-    return lrs, wds
+def _key(value: float, log: bool) -> float:
+    return round(float(np.log10(value)), 3) if log else round(float(value), 6)
 
 
-def run_fig6b(cfg: dict, phase_cfg: dict, scale: str, *, device="cpu", progress=True) -> pd.DataFrame:
-    """Train every cell of the 6b grid as one batch. One row per run (``RUN_COLUMNS``)."""
-    lrs, wds = grid(cfg, scale)
-    steps = int(cfg["steps"])
-    runs = [
-        RunSpec(seed=cfg["seed"], n_train=cfg["n_train"], lr_repr=cfg["lr_repr"], lr_decoder=float(lr),
-                wd_decoder=float(wd))
-        for lr in lrs
-        for wd in wds
-    ]
-    settings = TrainSettings(
-        task="addition", loss="mse", flavour="notebook", steps=steps, acc_threshold=phase_cfg["acc_threshold"],
-        stop_when_decided=True, record_steps=log_record_steps(steps, cfg["record_per_decade"]), device=device,
-        progress=progress, desc="liu2022 fig6b",
-    )
-    res = train_batched(runs, settings)
-    s = res.summary
-    df = pd.DataFrame({
-        "lr_decoder": s.lr_decoder, "lr_repr": s.lr_repr, "weight_decay": s.wd_decoder, "seed": s.seed,
-        "train_step": s.train_step, "val_step": s.val_step,
-    })
-    df["phase"] = phases.classify(df.train_step, df.val_step, budget=steps, gap=phase_cfg["gap"],
-                                  mode=phase_cfg["mode"])
-    return df[RUN_COLUMNS]
+def _steps(col) -> pd.Series:
+    return pd.Series(pd.array([pd.NA if pd.isna(v) else int(v) for v in col], dtype="Int64"))
 
 
-def _key(lr, wd) -> tuple[float, float]:
-    return (round(float(np.log10(lr)), 3), float(wd))
-
-
-def compare(ours: pd.DataFrame, reference: pd.DataFrame, cfg: dict, phase_cfg: dict, budget: int,
-            ref_budget: int = 100_000) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cell-by-cell comparison with the authors' map on the cells we ran.
-
-    The reference is classified with the same rules but its own 10^5 budget; at quick scale the budgets differ
-    and the agreement measures how far the short run gets. Returns (merged table, numbers table).
-    """
-    ref = reference.copy()
+def reference_table(reference: pd.DataFrame, cfg: dict, phase_cfg: dict, ref_budget: int = 100_000) -> pd.DataFrame:
+    """The authors' cells keyed like ours, classified with the same rules and their own 10^5 budget."""
+    ref = reference.rename(columns={"weight_decay": "wd_decoder"}).copy()
     ref["phase"] = phases.classify(ref.train_step, ref.val_step, budget=ref_budget, gap=phase_cfg["gap"],
                                    mode=phase_cfg["mode"])
-    ref_idx = {_key(r.lr_decoder, r.weight_decay): r for r in ref.itertuples()}
+    return ref
+
+
+def merge(ours: pd.DataFrame, cfg: dict, reference: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per cell: loss, seed, x, y (the panel's parameters), our steps and phase, and, with a reference,
+    the authors' steps and phase and whether they agree. Raises KeyError for a cell missing from the reference."""
+    xp, yp = cfg["x"]["param"], cfg["y"]["param"]
+    out = ours[["loss", "seed", xp, yp, "train_step", "val_step", "phase"]].copy()
+    if reference is None:
+        return out.reset_index(drop=True)
+    xlog, ylog = panels.is_log(cfg["x"]), panels.is_log(cfg["y"])
+    idx = {(_key(r[xp], xlog), _key(r[yp], ylog)): r for _, r in reference.iterrows()}
+    ref_rows = []
+    for _, r in out.iterrows():
+        k = (_key(r[xp], xlog), _key(r[yp], ylog))
+        if k not in idx:
+            raise KeyError(f"cell {xp}={r[xp]:g}, {yp}={r[yp]:g} is not in the reference grid")
+        rr = idx[k]
+        ref_rows.append((rr.train_step, rr.val_step, rr.phase))
+    out["ref_train_step"] = _steps([t for t, _, _ in ref_rows])
+    out["ref_val_step"] = _steps([v for _, v, _ in ref_rows])
+    out["ref_phase"] = [p for _, _, p in ref_rows]
+    out["agree"] = out.phase == out.ref_phase
+    for col in ("train_step", "val_step"):
+        out[col] = _steps(out[col])
+    return out.reset_index(drop=True)
+
+
+def phase_grid(merged: pd.DataFrame, cfg: dict, col: str = "phase") -> pd.DataFrame:
+    """(y ascending) x (x ascending) grid of one loss's phases."""
+    return merged.pivot_table(index=cfg["y"]["param"], columns=cfg["x"]["param"], values=col, aggfunc="first")
+
+
+def goldilocks(grid: pd.DataFrame) -> dict[str, float]:
+    """L-14 structure of a Fig 6a grid (rows: representation lr, columns: decoder lr), in log10(repr/dec) units:
+    the share of repr <= dec cells that are M, the largest ratio of an M cell, the C ratio range, and the largest
+    decoder lr and smallest ratio of a G cell; ``monotone_columns``: decoder lrs along which the phases run
+    M -> C -> G as the representation lr grows."""
+    lr_repr, lr_dec = np.log10(grid.index.to_numpy(float)), np.log10(grid.columns.to_numpy(float))
+    ratio = lr_repr[:, None] - lr_dec[None, :]
+    g = grid.to_numpy(object)
+    below = ratio <= 1e-9
+    out = {"share_M_where_repr_le_dec": float(np.mean(g[below] == "memorization")) if below.any() else np.nan}
+    for code, name in (("M", "memorization"), ("C", "comprehension"), ("G", "grokking")):
+        sel = g == name
+        out[f"{code}_ratio_min"] = float(ratio[sel].min()) if sel.any() else np.nan
+        out[f"{code}_ratio_max"] = float(ratio[sel].max()) if sel.any() else np.nan
+    sel = g == "grokking"
+    out["G_lr_decoder_max"] = float(10 ** lr_dec[np.nonzero(sel)[1]].max()) if sel.any() else np.nan
+    rank = {"memorization": 0, "comprehension": 1, "grokking": 2}
+    mono = 0
+    for c in range(g.shape[1]):
+        seq = [rank.get(p, -1) for p in g[:, c]]
+        mono += int(all(a <= b for a, b in zip(seq, seq[1:])) and -1 not in seq)
+    out["monotone_columns"] = float(mono)
+    out["n_columns"] = float(g.shape[1])
+    return out
+
+
+def row_shares(merged: pd.DataFrame, cfg: dict) -> list[dict]:
+    """Per loss and y row: the share of each phase over all x and over the smaller-x half (App G claims)."""
+    xp, yp = cfg["x"]["param"], cfg["y"]["param"]
+    xs = np.sort(merged[xp].unique())
+    small = xs[: (len(xs) + 1) // 2]
     rows = []
-    for r in ours.itertuples():
-        k = _key(r.lr_decoder, r.weight_decay)
-        if k not in ref_idx:
-            raise KeyError(f"cell lr={r.lr_decoder:g}, wd={r.weight_decay:g} is not in the reference grid")
-        rr = ref_idx[k]
-        rows.append(dict(lr_decoder=r.lr_decoder, weight_decay=r.weight_decay, train_step=r.train_step,
-                         val_step=r.val_step, phase=r.phase, ref_train_step=rr.train_step,
-                         ref_val_step=rr.val_step, ref_phase=rr.phase))
-    merged = pd.DataFrame(rows)
-    for col in ("train_step", "val_step", "ref_train_step", "ref_val_step"):
-        merged[col] = pd.array([pd.NA if pd.isna(v) else int(v) for v in merged[col]], dtype="Int64")
-    merged["agree"] = merged.phase == merged.ref_phase
-    nums = []
+    for (loss, y), g in merged.groupby(["loss", yp]):
+        for scope, sub in (("all_x", g), ("small_x", g[g[xp].isin(small)])):
+            for ph in phases.PHASES:
+                rows.append(dict(loss=loss, quantity=f"share_{ph}", value=float((sub.phase == ph).mean()),
+                                 method=scope, y=float(y)))
+    return rows
 
-    def add(q, v, method, lr=np.nan, wd=np.nan, stderr=np.nan):
-        nums.append(dict(quantity=q, value=float(v) if v is not pd.NA and v is not None else np.nan,
-                         stderr=stderr, method=method, lr_decoder=lr, weight_decay=wd))
 
-    n = len(merged)
-    agree = merged.agree.mean()
-    add("agreement_fraction", agree, "vs_authors_data")
-    add("n_cells", n, "measured")
-    for method, col in (("measured", "phase"), ("authors_data", "ref_phase")):
-        counts = phases.phase_counts(merged[col])
-        for ph, c in counts.items():
-            add(f"count_{ph}", c, method)
-    for method, tcol, vcol, pcol in (("measured", "train_step", "val_step", "phase"),
-                                     ("authors_data", "ref_train_step", "ref_val_step", "ref_phase")):
-        g = merged[merged[pcol] == "grokking"]
-        gaps = (g[vcol] - g[tcol]).astype("Float64").to_numpy(float, na_value=np.nan)
-        gaps = pd.Series(gaps)
-        for q, v in (("grokking_gap_min", gaps.min()), ("grokking_gap_median", gaps.median()),
-                     ("grokking_gap_max", gaps.max())):
-            add(q, v if len(gaps) else np.nan, method)
-        vals = pd.Series(merged[vcol].astype("Float64").to_numpy(float, na_value=np.nan))
-        if vals.notna().any():
-            best = merged.loc[vals.idxmin()]
-            add("fastest_val_step", vals.min(), method, best.lr_decoder, best.weight_decay)
-    for lg, wd in cfg["anchors"]:
-        sel = merged[(np.round(np.log10(merged.lr_decoder), 3) == round(lg, 3)) & (merged.weight_decay == wd)]
-        if sel.empty:
-            continue
-        r = sel.iloc[0]
-        for method, tcol, vcol in (("measured", "train_step", "val_step"),
-                                   ("authors_data", "ref_train_step", "ref_val_step")):
-            add("anchor_train_step", np.nan if pd.isna(r[tcol]) else r[tcol], method, r.lr_decoder, wd)
-            add("anchor_val_step", np.nan if pd.isna(r[vcol]) else r[vcol], method, r.lr_decoder, wd)
-    wds = sorted(merged.weight_decay.unique())
-    lrs = sorted(merged.lr_decoder.unique())
-    for method, col in (("measured", "phase"), ("authors_data", "ref_phase")):
-        g = merged.pivot_table(index="weight_decay", columns="lr_decoder", values=col, aggfunc="first")
-        cs = phases.corner_structure(g.loc[wds, lrs].to_numpy())
-        add("corner_high_lr_low_wd_is_memorization", cs["high_lr_low_wd"] == "memorization", method)
-        add("corner_high_lr_high_wd_is_confusion", cs["high_lr_high_wd"] == "confusion", method)
-        add("grokking_touches_comprehension", cs["grokking_touches_comprehension"], method)
-        add("grokking_touches_memorization", cs["grokking_touches_memorization"], method)
-        add("comprehension_memorization_contacts", cs["cm_contacts"], method)
-    return merged, pd.DataFrame(nums, columns=NUMBER_COLUMNS)
+def structure_numbers(merged: pd.DataFrame, cfg: dict, panel: str, seed: int, paper_seed: bool) -> pd.DataFrame:
+    """The numbers of one seed's panel: counts, grokking gaps, fastest validation, anchors, corner / band structure,
+    and (with a reference) the agreement and the authors' side of each number."""
+    xp, yp = cfg["x"]["param"], cfg["y"]["param"]
+    has_ref = "ref_phase" in merged
+    rows: list[dict] = []
+
+    def add(loss, q, v, method, x=np.nan, y=np.nan):
+        v = np.nan if v is None or v is pd.NA else v
+        rows.append(dict(loss=loss, quantity=q, value=float(v), method=method, x=float(x), y=float(y)))
+
+    for loss, m in merged.groupby("loss", sort=False):
+        sides = [("measured", "train_step", "val_step", "phase")]
+        if has_ref:
+            sides.append(("authors_data", "ref_train_step", "ref_val_step", "ref_phase"))
+            add(loss, "agreement_fraction", m.agree.mean(), "vs_authors_data")
+        add(loss, "n_cells", len(m), "measured")
+        for method, tcol, vcol, pcol in sides:
+            for ph, c in phases.phase_counts(m[pcol]).items():
+                add(loss, f"count_{ph}", c, method)
+            g = m[m[pcol] == "grokking"]
+            gaps = pd.Series((g[vcol] - g[tcol]).astype("Float64").to_numpy(float, na_value=np.nan))
+            for q, f in (("grokking_gap_min", gaps.min), ("grokking_gap_median", gaps.median),
+                         ("grokking_gap_max", gaps.max)):
+                add(loss, q, f() if len(gaps) else np.nan, method)
+            vals = pd.Series(m[vcol].astype("Float64").to_numpy(float, na_value=np.nan), index=m.index)
+            if vals.notna().any():
+                best = m.loc[vals.idxmin()]
+                add(loss, "fastest_val_step", vals.min(), method, best[xp], best[yp])
+            grid = phase_grid(m, cfg, pcol)
+            if yp == "wd_decoder":
+                cs = phases.corner_structure(grid.to_numpy())
+                add(loss, "corner_high_lr_low_wd_is_memorization", cs["high_lr_low_wd"] == "memorization", method)
+                add(loss, "corner_high_lr_high_wd_is_confusion", cs["high_lr_high_wd"] == "confusion", method)
+                add(loss, "grokking_touches_comprehension", cs["grokking_touches_comprehension"], method)
+                add(loss, "grokking_touches_memorization", cs["grokking_touches_memorization"], method)
+                add(loss, "comprehension_memorization_contacts", cs["cm_contacts"], method)
+            if yp == "lr_repr" and xp == "lr_decoder":
+                for q, v in goldilocks(grid).items():
+                    add(loss, q, v, method)
+        xlog, ylog = panels.is_log(cfg["x"]), panels.is_log(cfg["y"])
+        for ax, ay in cfg.get("anchors", []):
+            sel = m[[_key(v, xlog) == round(ax, 3) for v in m[xp]] & np.array([_key(v, ylog) == round(ay, 3)
+                                                                                for v in m[yp]])]
+            if sel.empty:
+                continue
+            r = sel.iloc[0]
+            for method, tcol, vcol, _ in sides:
+                add(loss, "anchor_train_step", r[tcol], method, r[xp], r[yp])
+                add(loss, "anchor_val_step", r[vcol], method, r[xp], r[yp])
+    if not has_ref:
+        for r in row_shares(merged, cfg):
+            add(r["loss"], r["quantity"], r["value"], r["method"], np.nan, r["y"])
+    df = pd.DataFrame(rows)
+    df.insert(0, "panel", panel)
+    df.insert(2, "seed", int(seed))
+    df.insert(3, "paper_seed", bool(paper_seed))
+    return df[NUMBER_COLUMNS]
+
+
+def contrast_numbers(contrast_runs: pd.DataFrame, cfg: dict, panel: str) -> pd.DataFrame:
+    """L-21's contrast cells (the notebook's init 0.1 and L1 1e-3): their steps, method ``notebook_defaults``."""
+    xp, yp = cfg["x"]["param"], cfg["y"]["param"]
+    rows = []
+    for _, r in contrast_runs.iterrows():
+        for q, col in (("anchor_train_step", "train_step"), ("anchor_val_step", "val_step")):
+            v = r[col]
+            rows.append(dict(panel=panel, loss=r.loss, seed=int(r.seed), paper_seed=True, quantity=q,
+                             value=np.nan if pd.isna(v) else float(v), method="notebook_defaults", x=float(r[xp]),
+                             y=float(r[yp])))
+    return pd.DataFrame(rows, columns=NUMBER_COLUMNS)
+
+
+def robustness(runs: list[pd.DataFrame], cfg: dict, reference: pd.DataFrame | None, panel: str,
+               paper_seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-cell phase frequencies over seeds, and every seed's numbers plus agreement summaries.
+
+    Returns (cells: one row per (loss, cell) with ``n_<phase>`` counts, the modal phase, the paper seed's phase,
+    the authors' phase and the share of seeds in it; numbers: :func:`structure_numbers` of every seed, then the
+    summary rows ``cells_all_seeds_agree``, ``modal_agreement_fraction`` (method ``robustness``))."""
+    xp, yp = cfg["x"]["param"], cfg["y"]["param"]
+    merged = [merge(r, cfg, reference) for r in runs]
+    nums = [structure_numbers(m, cfg, panel, int(m.seed.iloc[0]), int(m.seed.iloc[0]) == paper_seed)
+            for m in merged]
+    allm = pd.concat(merged, ignore_index=True)
+    rows = []
+    for (loss, x, y), g in allm.groupby(["loss", xp, yp], sort=True):
+        counts = {ph: int((g.phase == ph).sum()) for ph in phases.PHASES + ("val_only",)}
+        modal = max(counts, key=lambda k: (counts[k], -list(counts).index(k)))
+        row = dict(loss=loss, **{xp: x, yp: y}, n_seeds=len(g), **{f"n_{k}": v for k, v in counts.items()},
+                   modal_phase=modal, paper_seed_phase=g.phase[g.seed == paper_seed].iloc[0]
+                   if (g.seed == paper_seed).any() else None)
+        if reference is not None:
+            row["ref_phase"] = g.ref_phase.iloc[0]
+            row["share_in_ref_phase"] = float((g.phase == g.ref_phase.iloc[0]).mean())
+        rows.append(row)
+    cells = pd.DataFrame(rows)
+    summary = []
+    for loss, c in cells.groupby("loss", sort=False):
+        n_ph = c[[f"n_{k}" for k in phases.PHASES + ("val_only",)]]
+        summary.append(dict(loss=loss, quantity="cells_all_seeds_agree", value=float((n_ph.max(axis=1) ==
+                                                                                     c.n_seeds).mean())))
+        summary.append(dict(loss=loss, quantity="n_seeds", value=float(c.n_seeds.max())))
+        if reference is not None:
+            summary.append(dict(loss=loss, quantity="modal_agreement_fraction",
+                                value=float((c.modal_phase == c.ref_phase).mean())))
+    summ = pd.DataFrame(summary)
+    summ = summ.assign(panel=panel, seed=-1, paper_seed=False, method="robustness", x=np.nan, y=np.nan)
+    return cells, pd.concat(nums + [summ[NUMBER_COLUMNS]], ignore_index=True)[NUMBER_COLUMNS]

@@ -12,7 +12,6 @@ CLAIM_GROUPS = {
     "liu2022_table1": (["L-02"], {"reference": [str(REFERENCE_DIR / f) for f in (
         "data_add_r_reprlr.h5", "data_add_r.h5", "data_add_c.h5", "data_perm_r.h5")]}),
     "liu2022_fig4d": (["L-05", "L-06"], {"numbers": "results/liu2022/fig4d_numbers.csv"}),
-    "liu2022_fig6b": (["L-16", "L-17", "L-22"], {"numbers": "results/liu2022/fig6b_numbers.csv"}),
     "liu2022_setup": (["L-01"], {}),
 }
 # Issue #3: claims read from one figure's numbers (L-33 also takes Fig 4a's smallest nullity-2 training set).
@@ -22,6 +21,17 @@ for _fig, _ids in {"fig3": ["L-09", "L-10"], "fig4a": ["L-03"], "fig4b": ["L-04"
     CLAIM_GROUPS[f"liu2022_{_fig}"] = (_ids, {"numbers": f"results/liu2022/{_fig}_numbers.csv"})
 CLAIM_GROUPS["liu2022_fig10"] = (["L-33"], {"numbers": ["results/liu2022/fig10_numbers.csv",
                                                         "results/liu2022/fig4a_numbers.csv"]})
+# Issue #4: phase-diagram claims read the paper seed's numbers and every seed's (robustness) numbers.
+def _fig6_numbers(*figs):
+    return [f"results/liu2022/{f}{kind}_numbers.csv" for f in figs for kind in ("", "_robustness")]
+
+
+for _fig, _ids in {"fig6a": ["L-14", "L-15"], "fig6b": ["L-16", "L-17"], "fig6c": ["L-18", "L-19"],
+                   "fig6d": ["L-20", "L-21"]}.items():
+    CLAIM_GROUPS[f"liu2022_{_fig}"] = (_ids, {"numbers": _fig6_numbers(_fig)})
+CLAIM_GROUPS["liu2022_fig6bcd"] = (["L-22", "L-23"], {"numbers": _fig6_numbers("fig6b", "fig6c", "fig6d")})
+for _fig, _id in {"fig13": "L-36", "fig14": "L-37", "fig15": "L-38"}.items():
+    CLAIM_GROUPS[f"liu2022_{_fig}"] = ([_id], {"numbers": f"results/liu2022/{_fig}_numbers.csv"})
 _grouped = {c for ids, _ in CLAIM_GROUPS.values() for c in ids}
 CLAIM_GROUPS["not_run"] = ([c for c in claim_ids() if c not in _grouped], {})
 
@@ -66,7 +76,9 @@ rule claims_gather:
 rule provenance:
     input:
         "results/liu2022/fig4d_provenance.json",
-        "results/liu2022/fig6b_provenance.json",
+        [panel_runs(f, s).replace(".csv", "_provenance.json") for f in FIG6_PANELS for s in panels.seeds(LIU[f])],
+        [panel_runs(f).replace(".csv", "_provenance.json") for f in APPG_PANELS],
+        "results/liu2022/runs/fig6d_contrast_provenance.json",
         expand("results/liu2022/{fig}_provenance.json", fig=MICRO_RULES),
     output:
         "results/provenance.json",

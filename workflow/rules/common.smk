@@ -8,6 +8,7 @@ sys.path.insert(0, str(Path(workflow.basedir)))
 from grokrepro import config as gconfig  # noqa: E402
 from grokrepro.claims import claim_ids  # noqa: E402
 from grokrepro.hashing import source_hash  # noqa: E402
+from grokrepro.liu2022 import panels  # noqa: E402
 
 # `--config progress=false` arrives as a string; accept the usual spellings of a boolean.
 if isinstance(config.get("progress"), str) and config["progress"].lower() in ("true", "false"):
@@ -48,9 +49,11 @@ def figure_outputs(paper, figure):
 
 def get_final_output():
     out = ["results/claims.csv", "results/CLAIMS.md", "results/provenance.json"]
-    for fig in ("fig2", "fig3", "fig4a", "fig4b", "fig4c", "fig4d", "fig5", "fig6b", "fig9", "fig10", "fig12", "fig17",
-                "fig18"):
+    for fig in ("fig2", "fig3", "fig4a", "fig4b", "fig4c", "fig4d", "fig5", "fig6a", "fig6b", "fig6c", "fig6d", "fig9",
+                "fig10", "fig12", "fig13", "fig14", "fig15", "fig17", "fig18"):
         out += figure_outputs("liu2022", fig)
+    for fig in ("fig6a", "fig6b", "fig6c", "fig6d"):
+        out += [f"results/liu2022/{fig}_robustness{ext}" for ext in (".pdf", ".png", ".csv", "_numbers.csv")]
     return out
 
 

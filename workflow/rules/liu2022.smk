@@ -2,7 +2,7 @@
 
 
 localrules:
-    liu2022_fig6b_figure,
+    liu2022_panel_figure,
 
 
 rule liu2022_fig4d:
@@ -30,19 +30,35 @@ rule liu2022_fig4d:
         "../scripts/liu2022_fig4d.py"
 
 
-rule liu2022_fig6b_train:
+# Phase-diagram panels (issue #4): Fig 6a-d and App G Figs 13-15. One training job per (panel, seed) trains the whole
+# grid as one batched program; the paper's seed and each robustness seed are separate jobs (and SLURM tasks).
+FIG6_PANELS = ("fig6a", "fig6b", "fig6c", "fig6d")
+APPG_PANELS = ("fig13", "fig14", "fig15")
+PANEL_SRC = (*TRAIN_SRC, "liu2022/panels.py", "liu2022/phases.py")
+
+
+def panel_runs(panel, seed=None):
+    return f"results/liu2022/runs/{panel}_seed{LIU[panel]['seed'] if seed is None else seed}.csv"
+
+
+rule liu2022_panel_train:
     output:
-        runs="results/liu2022/fig6b.csv",
-        provenance="results/liu2022/fig6b_provenance.json",
+        runs="results/liu2022/runs/{panel}_seed{seed}.csv",
+        provenance="results/liu2022/runs/{panel}_seed{seed}_provenance.json",
     log:
-        "results/logs/liu2022/fig6b_train.log",
+        "results/logs/liu2022/{panel}_seed{seed}.log",
+    wildcard_constraints:
+        panel="|".join(FIG6_PANELS + APPG_PANELS),
+        seed=r"\d+",
     params:
-        cfg=LIU["fig6b"],
+        name=lambda wc: f"{wc.panel}_seed{wc.seed}",
+        cfg=lambda wc: LIU[wc.panel],
+        seed=lambda wc: int(wc.seed),
         phases=LIU["phases"],
         scale=SCALE,
         device=config["device"],
         progress=config["progress"],
-        src=src(*TRAIN_SRC, "liu2022/fig6.py", "liu2022/phases.py"),
+        src=src(*PANEL_SRC),
     threads: config["threads"]
     resources:
         mem_mb=4000,
@@ -50,28 +66,100 @@ rule liu2022_fig6b_train:
     conda:
         CONDA_ENV
     script:
-        "../scripts/liu2022_fig6b_train.py"
+        "../scripts/liu2022_panel_train.py"
 
 
-rule liu2022_fig6b_figure:
-    input:
-        runs="results/liu2022/fig6b.csv",
-        reference=REFERENCE_DIR / LIU["fig6b"]["reference_file"],
+rule liu2022_fig6d_contrast:
     output:
-        pdf="results/liu2022/fig6b.pdf",
-        png="results/liu2022/fig6b.png",
-        numbers="results/liu2022/fig6b_numbers.csv",
-        compare="results/liu2022/fig6b_vs_authors.csv",
+        runs="results/liu2022/runs/fig6d_contrast.csv",
+        provenance="results/liu2022/runs/fig6d_contrast_provenance.json",
     log:
-        "results/logs/liu2022/fig6b_figure.log",
+        "results/logs/liu2022/fig6d_contrast.log",
     params:
-        cfg=LIU["fig6b"],
+        name="fig6d_contrast",
+        cfg=panels.contrast_cfg(LIU["fig6d"]),
+        seed=LIU["fig6d"]["seed"],
         phases=LIU["phases"],
-        src=src("liu2022/fig6.py", "liu2022/phases.py", "plotting.py"),
+        scale=SCALE,
+        device=config["device"],
+        progress=config["progress"],
+        src=src(*PANEL_SRC),
+    threads: config["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=60,
     conda:
         CONDA_ENV
     script:
-        "../scripts/liu2022_fig6b_figure.py"
+        "../scripts/liu2022_panel_train.py"
+
+
+PANEL_TITLES = {
+    "fig6a": "Fig 6a, addition regression (decoder wd 0)",
+    "fig6b": "Fig 6b, addition regression",
+    "fig6c": "Fig 6c, addition classification",
+    "fig6d": "Fig 6d, S3 regression",
+    "fig13": "Fig 13, batch size",
+    "fig14": "Fig 14, embedding init scale",
+    "fig15": "Fig 15, representation weight decay",
+}
+
+
+def panel_reference(wc):
+    name = LIU[wc.panel].get("reference_file")
+    return [str(REFERENCE_DIR / name)] if name else []
+
+
+rule liu2022_panel_figure:
+    input:
+        runs=lambda wc: panel_runs(wc.panel),
+        reference=panel_reference,
+        contrast=lambda wc: ["results/liu2022/runs/fig6d_contrast.csv"] if "contrast" in LIU[wc.panel] else [],
+    output:
+        pdf="results/liu2022/{panel}.pdf",
+        png="results/liu2022/{panel}.png",
+        csv="results/liu2022/{panel}.csv",
+        numbers="results/liu2022/{panel}_numbers.csv",
+    log:
+        "results/logs/liu2022/{panel}_figure.log",
+    wildcard_constraints:
+        panel="|".join(FIG6_PANELS + APPG_PANELS),
+    params:
+        panel=lambda wc: wc.panel,
+        cfg=lambda wc: LIU[wc.panel],
+        title=lambda wc: PANEL_TITLES[wc.panel],
+        phases=LIU["phases"],
+        src=src("liu2022/fig6.py", "liu2022/panels.py", "liu2022/phases.py", "plotting.py"),
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/liu2022_panel_figure.py"
+
+
+rule liu2022_panel_robustness:
+    input:
+        runs=lambda wc: [panel_runs(wc.panel, s) for s in panels.seeds(LIU[wc.panel])],
+        reference=panel_reference,
+    output:
+        pdf="results/liu2022/{panel}_robustness.pdf",
+        png="results/liu2022/{panel}_robustness.png",
+        csv="results/liu2022/{panel}_robustness.csv",
+        numbers="results/liu2022/{panel}_robustness_numbers.csv",
+    log:
+        "results/logs/liu2022/{panel}_robustness.log",
+    wildcard_constraints:
+        panel="|".join(FIG6_PANELS),
+    localrule: True
+    params:
+        panel=lambda wc: wc.panel,
+        cfg=lambda wc: LIU[wc.panel],
+        title=lambda wc: PANEL_TITLES[wc.panel],
+        phases=LIU["phases"],
+        src=src("liu2022/fig6.py", "liu2022/panels.py", "liu2022/phases.py", "plotting.py"),
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/liu2022_panel_robustness.py"
 
 
 # The microscopic side (issue #3): one rule per figure, all through workflow/scripts/liu2022_micro.py.

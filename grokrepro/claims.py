@@ -100,6 +100,9 @@ def scorecard_markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+PHASE_CLAIMS = tuple(f"L-{i}" for i in range(14, 24)) + ("L-36", "L-37", "L-38")
+
+
 def evaluate(claim_id: str, inputs: dict, scale: str, *, phase_cfg: dict | None = None,
              options: dict | None = None):
     """The record of one claim: its evaluator's verdict, or ``not_run`` where none exists yet.
@@ -112,13 +115,15 @@ def evaluate(claim_id: str, inputs: dict, scale: str, *, phase_cfg: dict | None 
 
     from grokrepro.liu2022 import claims as liu
     from grokrepro.liu2022 import claims_micro as micro
+    from grokrepro.liu2022 import claims_phase as phase
 
     phase_cfg, options = phase_cfg or {}, options or {}
     if claim_id == "L-02":
         reference_dir = str(Path(list(inputs["reference"])[0]).parent)
         return liu.l02_table1(reference_dir, scale, gap=phase_cfg.get("gap", 1000))
-    evaluators = {"L-05": liu.l05_default_run, "L-06": liu.l06_losses, "L-16": liu.l16_map, "L-17": liu.l17_anchors,
-                  "L-22": liu.l22_corners, "L-03": micro.l03_fig4a, "L-04": micro.l04_fig4b,
+    evaluators = {"L-05": liu.l05_default_run, "L-06": liu.l06_losses, "L-22": phase.l22_corners,
+                  "L-23": phase.l23_gaps, "L-36": phase.l36_batch, "L-37": phase.l37_init, "L-38": phase.l38_repr_wd,
+                  "L-03": micro.l03_fig4a, "L-04": micro.l04_fig4b,
                   "L-07": micro.l07_fig4c, "L-08": micro.l08_default_split, "L-09": micro.l09_fig3,
                   "L-10": micro.l10_fig3c, "L-11": micro.l11_lambda3, "L-12": micro.l12_predicted_steps,
                   "L-13": micro.l13_conservation, "L-33": micro.l33_ideal, "L-34": micro.l34_curriculum,
@@ -128,17 +133,19 @@ def evaluate(claim_id: str, inputs: dict, scale: str, *, phase_cfg: dict | None 
         from grokrepro.liu2022.micro import setup_counts
 
         return micro.l01_setup(setup_counts(), scale, "grokrepro/liu2022/micro.py (counted from the task code)")
+    for ids, f in ((("L-14", "L-16", "L-18", "L-20"), phase.map_claim),
+                   (("L-15", "L-17", "L-19", "L-21"), phase.anchor_claim)):
+        evaluators.update({c: (lambda cid, fn: (lambda *a, **k: fn(cid, *a, **k)))(c, f) for c in ids})
     if claim_id not in evaluators:
         return not_run(claim_id, scale)
     paths = inputs["numbers"]
     paths = [paths] if isinstance(paths, str) else list(paths)
     numbers = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
-    artifact = paths[0].replace("_numbers.csv", ".pdf")
+    artifact = paths[0].replace("_robustness_numbers.csv", "_numbers.csv").replace("_numbers.csv", ".pdf")
     notes = []
-    if claim_id == "L-22":
-        notes.append("panel 6b only; 6c and 6d come with issue #4")
-    if scale == "quick" and claim_id in ("L-16", "L-17", "L-22"):
-        notes.append("quick scale: sub-grid and 10^4-step budget, not comparable to the paper")
+    if scale == "quick" and claim_id in PHASE_CLAIMS:
+        notes.append("quick scale: sub-grid and 10^4-step budget (late grokking reads as M), not comparable to the "
+                     "paper")
     elif scale == "quick" and claim_id in micro.QUICK_REDUCED:
         notes.append(f"quick scale: {micro.QUICK_REDUCED[claim_id]}")
     return evaluators[claim_id](numbers, scale, artifact, "; ".join(notes), **options.get(claim_id, {}))

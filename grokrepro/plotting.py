@@ -17,15 +17,26 @@ _ORDER = list(PHASES) + ["val_only"]
 _CMAP = ListedColormap([np.array(COLOURS[p]) / 255 for p in _ORDER])
 
 
-def _phase_image(ax, grid: pd.DataFrame, title: str, diff: np.ndarray | None = None):
+def _tick(value: float, log: bool) -> str:
+    return f"{np.log10(value):.2f}".rstrip("0").rstrip(".") if log else f"{value:g}"
+
+
+def _phase_image(ax, grid: pd.DataFrame, cfg: dict, title: str, diff: np.ndarray | None = None):
+    """One phase map: x increasing to the right; y increasing upward for Fig 6a's representation lr (the paper's
+    "top left" is slow decoder / fast representation), downward for weight decay, batch size and init scale."""
+    from grokrepro.liu2022.panels import AXIS_LABELS, is_log
+
+    xlog, ylog = is_log(cfg["x"]), is_log(cfg["y"])
+    origin = "lower" if cfg["y"]["param"] == "lr_repr" else "upper"
     codes = grid.map(lambda p: _ORDER.index(p) if isinstance(p, str) else np.nan).to_numpy(float)
-    ax.imshow(codes, cmap=_CMAP, vmin=-0.5, vmax=len(_ORDER) - 0.5, aspect="auto", interpolation="nearest")
+    ax.imshow(codes, cmap=_CMAP, vmin=-0.5, vmax=len(_ORDER) - 0.5, aspect="auto", interpolation="nearest",
+              origin=origin)
     ax.set_xticks(range(grid.shape[1]))
-    ax.set_xticklabels([f"{np.log10(v):.1f}" for v in grid.columns], rotation=90, fontsize=7)
+    ax.set_xticklabels([_tick(v, xlog) for v in grid.columns], rotation=90, fontsize=7)
     ax.set_yticks(range(grid.shape[0]))
-    ax.set_yticklabels([f"{v:g}" for v in grid.index], fontsize=7)
-    ax.set_xlabel("log10 decoder learning rate")
-    ax.set_ylabel("decoder weight decay")
+    ax.set_yticklabels([_tick(v, ylog) for v in grid.index], fontsize=7)
+    ax.set_xlabel(("log10 " if xlog else "") + AXIS_LABELS[cfg["x"]["param"]])
+    ax.set_ylabel(("log10 " if ylog else "") + AXIS_LABELS[cfg["y"]["param"]])
     ax.set_title(title, fontsize=9)
     for r in range(grid.shape[0]):
         for c in range(grid.shape[1]):
@@ -37,17 +48,50 @@ def _phase_image(ax, grid: pd.DataFrame, title: str, diff: np.ndarray | None = N
                 ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="red", lw=1.5))
 
 
-def phase_diagram(merged: pd.DataFrame, title: str) -> plt.Figure:
-    """Our map, the authors' map and the cells that differ (red boxes), weight decay increasing downward."""
-    ours = merged.pivot_table(index="weight_decay", columns="lr_decoder", values="phase", aggfunc="first")
-    ref = merged.pivot_table(index="weight_decay", columns="lr_decoder", values="ref_phase", aggfunc="first")
-    diff = (ours != ref).to_numpy()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
-    agree = 1 - diff.mean()
-    _phase_image(axes[0], ours, f"{title}: this run (differences boxed; agreement {agree:.1%})", diff)
-    _phase_image(axes[1], ref, f"{title}: authors' data (spec §5.2)")
+def _legend(fig):
     handles = [Patch(color=np.array(COLOURS[p]) / 255, label=p) for p in PHASES]
     fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8)
+
+
+def phase_maps(merged: pd.DataFrame, cfg: dict, title: str) -> plt.Figure:
+    """With the authors' data: our map, theirs, and the cells that differ (ours boxed in red on a blank grid);
+    without: one map per loss (App G: regression and classification)."""
+    from grokrepro.liu2022.fig6 import phase_grid
+    from grokrepro.liu2022.panels import LOSS_NAMES
+
+    if "ref_phase" in merged:
+        ours, ref = phase_grid(merged, cfg), phase_grid(merged, cfg, "ref_phase")
+        diff = (ours != ref).to_numpy()
+        only_diff = ours.where(ours != ref)
+        fig, axes = plt.subplots(1, 3, figsize=(16, 4.6), constrained_layout=True)
+        _phase_image(axes[0], ours, cfg, f"{title}: this run", diff)
+        _phase_image(axes[1], ref, cfg, f"{title}: authors' data")
+        _phase_image(axes[2], only_diff, cfg, f"cells that differ: {int(diff.sum())} of {diff.size} "
+                                              f"(agreement {1 - diff.mean():.1%}); our phase shown", diff)
+    else:
+        losses = list(dict.fromkeys(merged.loss))
+        fig, axes = plt.subplots(1, len(losses), figsize=(5.5 * len(losses), 4.6), constrained_layout=True,
+                                 squeeze=False)
+        for ax, loss in zip(axes[0], losses):
+            _phase_image(ax, phase_grid(merged[merged.loss == loss], cfg), cfg, f"{title}: {LOSS_NAMES[loss]}")
+    _legend(fig)
+    return fig
+
+
+def seed_maps(merged: list[pd.DataFrame], cfg: dict, title: str) -> plt.Figure:
+    """One map per seed (paper seed first), cells differing from the authors' data boxed in red."""
+    from grokrepro.liu2022.fig6 import phase_grid
+
+    fig, axes = plt.subplots(1, len(merged), figsize=(5.2 * len(merged), 4.6), constrained_layout=True,
+                             squeeze=False)
+    for ax, m in zip(axes[0], merged):
+        ours = phase_grid(m, cfg)
+        diff = (ours != phase_grid(m, cfg, "ref_phase")).to_numpy() if "ref_phase" in m else None
+        extra = f", agreement {1 - diff.mean():.1%}" if diff is not None else ""
+        seed = int(m.seed.iloc[0])
+        tag = " (paper's seed)" if seed == int(cfg["seed"]) else ""
+        _phase_image(ax, ours, cfg, f"{title}: seed {seed}{tag}{extra}", diff)
+    _legend(fig)
     return fig
 
 

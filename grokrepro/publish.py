@@ -1,7 +1,10 @@
-"""Refresh ``results/published/`` from a finished paper-scale run: ``python -m grokrepro.publish results dest``.
+"""Refresh ``results/published/`` from a paper-scale run: ``python -m grokrepro.publish results dest [--partial]``.
 
-Copies the scorecard, every figure's pdf/png/csv/numbers and the provenance, mirroring the layout. Refuses a
-quick-scale or incomplete run, so the snapshot always holds paper-scale numbers.
+Copies the scorecard, every figure's pdf/png/csv/numbers, the run tables (``runs/``) and the provenance, mirroring
+the layout. Refuses a quick-scale run, so the snapshot always holds paper-scale numbers. A complete run is required
+unless ``--partial``: then the scorecard is gathered from the claim records the run produced (``results/claims/``),
+every other claim is recorded ``not_run`` with the reason, and the provenance is collected from the per-figure
+records that exist. This is how a snapshot is refreshed while some paper-scale runs are still pending.
 """
 
 from __future__ import annotations
@@ -13,23 +16,46 @@ from pathlib import Path
 
 import pandas as pd
 
-from grokrepro.claims import claim_ids
+from grokrepro import claims as claims_mod
+from grokrepro import io
 
-PATTERNS = ("*.pdf", "*.png", "*.csv", "*_provenance.json")
+PATTERNS = ("*.pdf", "*.png", "*.csv", "*_provenance.json", "runs/*.csv", "runs/*_provenance.json")
+PENDING = "paper-scale run pending: its inputs were not produced in the published run"
 
 
-def publish(results: Path, dest: Path) -> list[Path]:
+def _partial_scorecard(results: Path) -> None:
+    records = [pd.read_csv(f, keep_default_na=False) for f in sorted((results / "claims").glob("*.csv"))]
+    have = {r.claim_id.iloc[0] for r in records}
+    for cid in claims_mod.claim_ids():
+        if cid not in have:
+            rec = claims_mod.not_run(cid, "paper")
+            reg_issue = rec.note
+            records.append(pd.DataFrame([claims_mod.ClaimRecord(cid, "", "", "not_run", "paper", "",
+                                                                f"{PENDING} ({reg_issue})").row()]))
+    table = claims_mod.gather(records)
+    io.write_csv(table, results / "claims.csv")
+    io.write_text(claims_mod.scorecard_markdown(table), results / "CLAIMS.md")
+    figures = {}
+    for f in sorted(results.glob("*/**/*_provenance.json")):
+        rec = json.loads(f.read_text())
+        figures[rec["figure"]] = rec
+    io.write_json({"figures": figures, "partial": True}, results / "provenance.json")
+
+
+def publish(results: Path, dest: Path, partial: bool = False) -> list[Path]:
+    if partial:
+        _partial_scorecard(results)
     prov_path = results / "provenance.json"
     claims_path = results / "claims.csv"
     for p in (prov_path, claims_path, results / "CLAIMS.md"):
         if not p.exists():
-            raise SystemExit(f"publish: {p} is missing; run `make reproduce` first")
+            raise SystemExit(f"publish: {p} is missing; run `make reproduce` first (or pass --partial)")
     prov = json.loads(prov_path.read_text())
     scales = {f["scale"] for f in prov["figures"].values()}
     if scales != {"paper"}:
         raise SystemExit(f"publish: the run in {results} is not paper scale (scales: {sorted(scales)})")
     claims = pd.read_csv(claims_path, keep_default_na=False)
-    if sorted(claims.claim_id) != sorted(claim_ids()):
+    if sorted(claims.claim_id) != sorted(claims_mod.claim_ids()):
         raise SystemExit("publish: results/claims.csv does not list every claim ID")
     copied = []
     for paper_dir in sorted(p for p in results.iterdir() if p.is_dir() and p.name in ("liu2022", "zunkovic2022")):
@@ -44,6 +70,7 @@ def publish(results: Path, dest: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    src, dst = (Path(a) for a in sys.argv[1:3])
-    for rel in publish(src, dst):
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    src, dst = (Path(a) for a in args[:2])
+    for rel in publish(src, dst, partial="--partial" in sys.argv[1:]):
         print(f"published {dst / rel}")

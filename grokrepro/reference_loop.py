@@ -36,18 +36,20 @@ class Decoder(torch.nn.Module):
 
 
 def train_one(seed=58, n_train=45, lr_repr=1e-3, lr_decoder=1e-4, wd_decoder=0.0, steps=1000, p=10, d_out=30,
-              acc_threshold=0.9, stop_when_decided=False, flavour="notebook", batch_size=45):
-    """Train one addition-regression model. Returns dict(train_step, val_step, embeddings, losses, decoder)."""
+              acc_threshold=0.9, stop_when_decided=False, flavour="notebook", batch_size=45, device="cpu"):
+    """Train one addition-regression model on ``device``. Returns dict(train_step, val_step, embeddings, losses,
+    decoder)."""
     task = make_task("addition", p, 1)
     init = init_run(task, seed=seed, n_train=n_train, flavour=flavour, loss="mse", d_out=d_out)
-    emb = torch.nn.Parameter(init.embeddings.clone())
-    model = Decoder(init.weights, init.biases)
+    emb = torch.nn.Parameter(init.embeddings.clone().to(device))
+    model = Decoder(init.weights, init.biases).to(device)
     opt_repr = torch.optim.AdamW([emb], lr=lr_repr, weight_decay=0.0)
     opt_dec = torch.optim.AdamW(model.parameters(), lr=lr_decoder, weight_decay=wd_decoder)
-    pairs = torch.tensor(task.pairs)
-    labels = torch.tensor(task.labels)
-    tr, va = torch.tensor(init.train_ids), torch.tensor(init.val_ids)
-    y_train = init.targets[labels[tr]]
+    pairs = torch.tensor(task.pairs, device=device)
+    labels = torch.tensor(task.labels, device=device)
+    targets = init.targets.to(device)
+    tr, va = torch.tensor(init.train_ids, device=device), torch.tensor(init.val_ids, device=device)
+    y_train = targets[labels[tr]]
     train_step = val_step = -1
     losses = []
     batch = min(batch_size, n_train)
@@ -55,14 +57,14 @@ def train_one(seed=58, n_train=45, lr_repr=1e-3, lr_decoder=1e-4, wd_decoder=0.0
     def accuracy(ids):
         with torch.no_grad():
             out = model(emb, pairs[ids])
-            d = ((out[:, None, :] - init.targets[None]) ** 2).sum(-1)
-            return float(np.mean((d.argmin(1) == labels[ids]).numpy()))
+            d = ((out[:, None, :] - targets[None]) ** 2).sum(-1)
+            return float((d.argmin(1) == labels[ids]).double().mean())
 
     for step in range(steps):
         opt_repr.zero_grad()
         opt_dec.zero_grad()
         if flavour == "train_add" or batch < n_train:  # a fresh minibatch (or permutation) every step
-            choice = torch.tensor(init.rng.choice(np.arange(n_train), batch, replace=False))
+            choice = torch.tensor(init.rng.choice(np.arange(n_train), batch, replace=False), device=device)
             loss = torch.mean((model(emb, pairs[tr[choice]]) - y_train[choice]) ** 2)
         else:
             loss = torch.mean((model(emb, pairs[tr]) - y_train) ** 2)
@@ -80,5 +82,5 @@ def train_one(seed=58, n_train=45, lr_repr=1e-3, lr_decoder=1e-4, wd_decoder=0.0
             val_step = step
         if stop_when_decided and train_step >= 0 and val_step >= 0:
             break
-    return dict(train_step=train_step, val_step=val_step, embeddings=emb.detach().clone(), losses=np.array(losses),
-                decoder=[t.detach().clone() for t in model.parameters()])
+    return dict(train_step=train_step, val_step=val_step, embeddings=emb.detach().cpu().clone(),
+                losses=np.array(losses), decoder=[t.detach().cpu().clone() for t in model.parameters()])

@@ -345,7 +345,7 @@ def train_batched(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
         idx = [i for i, s in enumerate(sizes) if s == size]
         parts.append((idx, _train_group([runs[i] for i in idx], cfg)))
     summary = pd.concat([res.summary.assign(model=idx) for idx, res in parts]).sort_values("model")
-    history = pd.concat([res.history.assign(model=np.asarray(idx)[res.history.model.to_numpy()])
+    history = pd.concat([res.history.assign(model=np.asarray(idx, dtype=np.int64)[res.history.model.to_numpy(dtype=np.int64)])
                          for idx, res in parts])
     history = history.sort_values(["model", "step"], kind="stable").reset_index(drop=True)
     emb = None

@@ -40,30 +40,6 @@ def test_table1_claim_on_the_authors_data(reference_dir):
     assert "data_add_r.h5: C17 G60 M60 X39" in rec.measured_value
 
 
-def _numbers(agree, anchors):
-    rows = [dict(quantity="agreement_fraction", value=agree, method="vs_authors_data"),
-            dict(quantity="n_cells", value=176, method="measured")]
-    for (lr, wd), (m, r) in anchors.items():
-        for q, a, b in (("anchor_train_step", m[0], r[0]), ("anchor_val_step", m[1], r[1])):
-            rows.append(dict(quantity=q, value=a, method="measured", lr_decoder=lr, weight_decay=wd))
-            rows.append(dict(quantity=q, value=b, method="authors_data", lr_decoder=lr, weight_decay=wd))
-    for p in ("comprehension", "grokking", "memorization", "confusion"):
-        rows += [dict(quantity=f"count_{p}", value=1, method=m) for m in ("measured", "authors_data")]
-    return pd.DataFrame(rows)
-
-
-@pytest.mark.parametrize("agree, verdict", [(0.97, "reproduced"), (0.9, "partial"), (0.5, "not_reproduced")])
-def test_map_verdict_follows_the_spec_tolerance(agree, verdict):
-    assert liu.l16_map(_numbers(agree, {}), "paper", "x").verdict == verdict
-
-
-@pytest.mark.parametrize("measured, verdict", [((854, 923), "reproduced"), ((870, 923), "partial"),
-                                                ((854, np.nan), "not_reproduced"), ((900, 1000), "not_reproduced")])
-def test_anchor_verdict_follows_the_spec_tolerance(measured, verdict):
-    rec = liu.l17_anchors(_numbers(1.0, {(2.51e-4, 0): (measured, (854, 923))}), "paper", "x")
-    assert rec.verdict == verdict, rec.measured_value
-
-
 @pytest.mark.parametrize("losses, verdict", [([0.9, 0.4, 0.1], "reproduced"), ([0.9, 0.95, 0.1], "not_reproduced")])
 def test_loss_claim_needs_a_strict_decrease(losses, verdict):
     numbers = pd.DataFrame(dict(quantity="loss_train", value=losses, step=[0, 1000, 2000]))

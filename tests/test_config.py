@@ -38,9 +38,19 @@ def test_default_config_is_valid():
         (lambda c: c.update(device="tpu"), ["device", "auto", "cpu", "cuda"]),
         (lambda c: c["liu2022"]["fig4d"].update(lr_repr=-1e-3), ["lr_repr"]),
         (lambda c: c["liu2022"]["fig4d"].update(lr_decoder="fast"), ["lr_decoder"]),
-        (lambda c: c["liu2022"]["fig6b"].update(weight_decay=[]), ["weight_decay"]),
+        (lambda c: c["liu2022"]["fig6b"]["y"].update(values=[]), ["values"]),
         (lambda c: c["liu2022"]["fig6b"].update(learning_rate=1), ["learning_rate"]),
-        (lambda c: c["liu2022"]["fig6b"]["quick_subset"].update(lr_index=[99]), ["lr_index", "99"]),
+        (lambda c: c["liu2022"]["fig6b"]["quick_subset"].update(x_index=[99]), ["x_index", "99"]),
+        (lambda c: c["liu2022"]["fig6a"]["y"].update(param="lr_decoder"), ["fig6a", "must differ"]),
+        (lambda c: c["liu2022"]["fig6a"]["y"].update(param="momentum"), ["param", "lr_repr"]),
+        (lambda c: c["liu2022"]["fig6c"]["fixed"].update(lr_decoder=1e-3), ["fig6c.fixed", "lr_decoder"]),
+        (lambda c: c["liu2022"]["fig6d"].update(anchors=[[-4.1, 0]]), ["fig6d.anchors", "not on the grid"]),
+        (lambda c: c["liu2022"]["fig6d"].update(n_train=40), ["fig6d.n_train", "36"]),
+        (lambda c: c["liu2022"]["fig13"]["y"].update(values=[0, 45]), ["fig13.y.values", "batch"]),
+        (lambda c: c["liu2022"].update(fig14=dict(c["liu2022"]["fig14"], y=dict(param="init_scale", values=[0.0, 1.0]))),
+         ["fig14.y.values[0]", "> 0"]),
+        (lambda c: c["liu2022"]["fig13"].update(losses=["hinge"]), ["hinge"]),
+        (lambda c: c["liu2022"]["fig6d"]["contrast"].update(x_index=[16]), ["contrast.x_index", "16"]),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, edit, words):
@@ -62,7 +72,7 @@ def test_snakemake_refuses_a_bad_scale_and_writes_nothing(tmp_path):
 
 def test_snakemake_refuses_a_negative_learning_rate(tmp_path):
     cfg = _base()
-    cfg["liu2022"]["fig6b"]["lr_repr"] = -1.0
+    cfg["liu2022"]["fig6b"]["fixed"]["lr_repr"] = -1.0
     proc = subprocess.run(SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
                                        "--configfile", str(_write(tmp_path, cfg)), "--cores", "1"],
                           capture_output=True, text=True)

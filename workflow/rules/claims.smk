@@ -21,9 +21,10 @@ for _fig, _ids in {"fig3": ["L-09", "L-10"], "fig4a": ["L-03"], "fig4b": ["L-04"
     CLAIM_GROUPS[f"liu2022_{_fig}"] = (_ids, {"numbers": f"results/liu2022/{_fig}_numbers.csv"})
 CLAIM_GROUPS["liu2022_fig10"] = (["L-33"], {"numbers": ["results/liu2022/fig10_numbers.csv",
                                                         "results/liu2022/fig4a_numbers.csv"]})
-# Issue #4: phase-diagram claims read the paper seed's numbers and every seed's (robustness) numbers.
+# Issue #4: phase-diagram claims read every seed's numbers (the paper seed's included) from the robustness rule, and
+# the figure's numbers (the same paper-seed rows, plus Fig 6d's contrast runs for L-21).
 def _fig6_numbers(*figs):
-    return [f"results/liu2022/{f}{kind}_numbers.csv" for f in figs for kind in ("", "_robustness")]
+    return [f"results/liu2022/{f}{kind}_numbers.csv" for f in figs for kind in ("_robustness", "")]
 
 
 for _fig, _ids in {"fig6a": ["L-14", "L-15"], "fig6b": ["L-16", "L-17"], "fig6c": ["L-18", "L-19"],

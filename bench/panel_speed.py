@@ -1,0 +1,92 @@
+"""Phase-diagram panels: the batched trainer on whole Fig 6 panels, against a per-run loop of the same model.
+
+Side by side on one device (issue #4's speed targets):
+
+1. **Panels**: the four Fig 6 panels (paper grids, paper seeds) trained by ``grokrepro.liu2022.panels.run_panel``
+   with early stopping, each panel one batched program; wall-clock per panel and in total.
+2. **Loop**: ``grokrepro.reference_loop.train_one`` (``nn.Module`` + ``torch.optim.AdamW``, one run at a time, the
+   same early stopping) on ``--loop-sample`` cells of Fig 6b spread over the grid; its mean time per run times the
+   176 cells estimates the loop's cost for the panel, and the ratio with the batched Fig 6b time is the speed-up.
+
+    python bench/panel_speed.py [--steps 100000] [--device auto] [--threads 2] [--loop-sample 8] [--json out.json]
+
+A budget below 10^5 (``--steps``) measures the same programs on a shorter horizon (CPU). Timings never enter tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from grokrepro.config import for_scale
+from grokrepro.liu2022 import panels
+from grokrepro.provenance import device_description, git_commit, versions
+from grokrepro.reference_loop import train_one
+from grokrepro.train import resolve_device
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _sync(device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=100_000)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--loop-sample", type=int, default=8)
+    ap.add_argument("--panels", nargs="+", default=["fig6a", "fig6b", "fig6c", "fig6d"])
+    ap.add_argument("--json", help="also write the results to this file")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    liu = for_scale(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), "paper")["liu2022"]
+    out = dict(device=device_description(device), versions=versions(), commit=git_commit(), steps=args.steps,
+               panels={})
+    print(f"device: {out['device']}; budget {args.steps} steps")
+    panels.run_panel(dict(liu["fig6b"], steps=5), liu["phases"], "paper", 58, device=str(device), progress=False)
+    for name in args.panels:
+        cfg = dict(liu[name], steps=args.steps)
+        _sync(device)
+        t = time.perf_counter()
+        runs = panels.run_panel(cfg, liu["phases"], "paper", cfg["seed"], device=str(device), progress=False)
+        _sync(device)
+        dt = time.perf_counter() - t
+        out["panels"][name] = dict(seconds=dt, runs=len(runs))
+        print(f"{name}: {len(runs)} runs in {dt:.1f} s", flush=True)
+    total = sum(p["seconds"] for p in out["panels"].values())
+    print(f"all panels: {total:.1f} s")
+    cfg = dict(liu["fig6b"], steps=args.steps)
+    cells = panels.panel_runs(cfg, "paper", 58)
+    pick = np.linspace(0, len(cells) - 1, args.loop_sample).round().astype(int)
+    train_one(steps=5, device=str(device))  # warm-up
+    times = []
+    for i in pick:
+        r = cells[i]
+        _sync(device)
+        t = time.perf_counter()
+        train_one(seed=r.seed, lr_repr=r.lr_repr, lr_decoder=r.lr_decoder, wd_decoder=r.wd_decoder, steps=args.steps,
+                  stop_when_decided=True, device=str(device))
+        _sync(device)
+        times.append(time.perf_counter() - t)
+    loop_panel = float(np.mean(times)) * len(cells)
+    batched = out["panels"].get("fig6b", {}).get("seconds", np.nan)
+    out.update(loop_sample=[int(i) for i in pick], loop_seconds=times, loop_fig6b_estimate_s=loop_panel,
+               total_panels_s=total, speedup_fig6b=loop_panel / batched)
+    print(f"per-run loop: {np.mean(times):.2f} s/run over {len(times)} sampled cells -> {loop_panel:.0f} s for the "
+          f"176 Fig 6b cells; batched {batched:.1f} s; speed-up {loop_panel / batched:.1f}x")
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= all
+BENCH_STEPS ?= 100000
 
 .PHONY: reproduce test quick publish bench lint clean
 
@@ -15,11 +16,12 @@ test: $(VENV)/.installed  ## unit, workflow and claim tests
 quick: $(VENV)/.installed  ## the whole DAG at quick scale (minutes on 2 cores)
 	$(BIN)/snakemake --cores $(CORES) --config scale=quick
 
-publish: $(VENV)/.installed  ## refresh results/published/ from a finished paper-scale run
-	$(BIN)/python -m grokrepro.publish results results/published
+publish: $(VENV)/.installed  ## refresh results/published/ from a finished paper-scale run (PARTIAL=--partial)
+	$(BIN)/python -m grokrepro.publish results results/published $(PARTIAL)
 
 bench: $(VENV)/.installed  ## batched trainer vs a per-model loop, side by side
 	$(BIN)/python bench/train_throughput.py
+	$(BIN)/python bench/panel_speed.py --steps $(BENCH_STEPS)
 
 lint: $(VENV)/.installed
 	$(BIN)/snakemake --lint

@@ -76,8 +76,8 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def scorecard_markdown(df: pd.DataFrame) -> str:
-    """A readable scorecard: verdict counts, then one table per paper."""
+def scorecard_markdown(df: pd.DataFrame, sections: list[str] = ()) -> str:
+    """A readable scorecard: verdict counts, one table per paper, then any extra ``sections`` (markdown)."""
     lines = ["# Claim scorecard", ""]
     scales = sorted(set(df.scale[df.verdict != "not_run"])) or ["-"]
     lines.append(f"Scale of the run: {', '.join(scales)}. Generated from `results/claims.csv`.")
@@ -97,6 +97,8 @@ def scorecard_markdown(df: pd.DataFrame) -> str:
             lines.append("| " + " | ".join(_cell(x) for x in (r.claim_id, r.figure, r.paper_value, r.measured_value,
                                                                  r.tolerance, f"**{r.verdict}**", r.artifact,
                                                                  r.note)) + " |")
+    for sec in sections:
+        lines += ["", sec.rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from grokrepro import claims as claims_mod
 from grokrepro import io
+from grokrepro.liu2022.fig6 import robustness_markdown
 
 PATTERNS = ("*.pdf", "*.png", "*.csv", "*_provenance.json", "runs/*.csv", "runs/*_provenance.json")
 PENDING = "paper-scale run pending: its inputs were not produced in the published run"
@@ -34,7 +35,9 @@ def _partial_scorecard(results: Path) -> None:
                                                                 f"{PENDING} ({reg_issue})").row()]))
     table = claims_mod.gather(records)
     io.write_csv(table, results / "claims.csv")
-    io.write_text(claims_mod.scorecard_markdown(table), results / "CLAIMS.md")
+    robust = [pd.read_csv(f) for f in sorted(results.glob("liu2022/*_robustness_numbers.csv"))]
+    sections = [robustness_markdown(pd.concat(robust, ignore_index=True))] if robust else []
+    io.write_text(claims_mod.scorecard_markdown(table, sections), results / "CLAIMS.md")
     figures = {}
     for f in sorted(results.glob("*/**/*_provenance.json")):
         rec = json.loads(f.read_text())

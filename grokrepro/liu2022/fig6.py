@@ -213,3 +213,32 @@ def robustness(runs: list[pd.DataFrame], cfg: dict, reference: pd.DataFrame | No
     summ = pd.DataFrame(summary)
     summ = summ.assign(panel=panel, seed=-1, paper_seed=False, method="robustness", x=np.nan, y=np.nan)
     return cells, pd.concat(nums + [summ[NUMBER_COLUMNS]], ignore_index=True)[NUMBER_COLUMNS]
+
+
+def robustness_markdown(numbers: pd.DataFrame) -> str:
+    """The scorecard's robustness section: per panel and seed, the phase counts and the agreement with the
+    authors' map; per panel, the share of cells on which all seeds agree and the modal phase's agreement."""
+    lines = ["## Phase diagrams over seeds (robustness, issue #4)", "",
+             "Each Fig 6 panel trained with the paper's seed and the robustness seeds; agreement is the share of "
+             "cells in the authors' phase (their data are one seed, the paper's).", "",
+             "| panel | seed | C | G | M | X | agreement with the authors' map |", "|---|---|---|---|---|---|---|"]
+    nums = numbers[numbers.method != "robustness"].drop_duplicates(subset=["panel", "loss", "seed", "quantity",
+                                                                         "method", "x", "y"])
+    summary = []
+    for panel, g in nums.groupby("panel", sort=True):
+        seeds = sorted(g.seed.unique(), key=lambda s: (not g[g.seed == s].paper_seed.iloc[0], s))
+        for s in seeds:
+            m = g[(g.seed == s) & (g.method == "measured")].drop_duplicates("quantity").set_index("quantity").value
+            a = g[(g.seed == s) & (g.quantity == "agreement_fraction")].value
+            tag = " (paper)" if g[g.seed == s].paper_seed.iloc[0] else ""
+            lines.append(f"| {panel} | {s}{tag} | " + " | ".join(f"{m.get(f'count_{p}', np.nan):.0f}"
+                                                               for p in phases.PHASES)
+                         + f" | {a.iloc[0]:.1%} |" if len(a) else " | – |")
+        r = numbers[(numbers.panel == panel) & (numbers.method == "robustness")].set_index("quantity").value
+        if len(r):
+            summary.append(f"| {panel} | {r.get('n_seeds', np.nan):.0f} | {r.get('cells_all_seeds_agree', np.nan):.1%} "
+                           f"| {r.get('modal_agreement_fraction', np.nan):.1%} |")
+    if summary:
+        lines += ["", "| panel | seeds | cells on which all seeds agree | modal phase in the authors' phase |",
+                  "|---|---|---|---|"] + summary
+    return "\n".join(lines) + "\n"

@@ -62,7 +62,8 @@ for _group, (_ids, _inputs) in CLAIM_GROUPS.items():
 
 rule claims_gather:
     input:
-        expand("results/claims/{claim}.csv", claim=claim_ids()),
+        records=expand("results/claims/{claim}.csv", claim=claim_ids()),
+        robustness=expand("results/liu2022/{fig}_robustness_numbers.csv", fig=FIG6_PANELS),
     output:
         csv="results/claims.csv",
         md="results/CLAIMS.md",

@@ -21,16 +21,11 @@ for _fig, _ids in {"fig3": ["L-09", "L-10"], "fig4a": ["L-03"], "fig4b": ["L-04"
     CLAIM_GROUPS[f"liu2022_{_fig}"] = (_ids, {"numbers": f"results/liu2022/{_fig}_numbers.csv"})
 CLAIM_GROUPS["liu2022_fig10"] = (["L-33"], {"numbers": ["results/liu2022/fig10_numbers.csv",
                                                         "results/liu2022/fig4a_numbers.csv"]})
-# Issue #4: phase-diagram claims read every seed's numbers (the paper seed's included) from the robustness rule, and
-# the figure's numbers (the same paper-seed rows, plus Fig 6d's contrast runs for L-21).
-def _fig6_numbers(*figs):
-    return [f"results/liu2022/{f}{kind}_numbers.csv" for f in figs for kind in ("_robustness", "")]
-
-
+# Issue #4: phase-diagram claims read every seed's numbers (fig6_claim_numbers in common.smk).
 for _fig, _ids in {"fig6a": ["L-14", "L-15"], "fig6b": ["L-16", "L-17"], "fig6c": ["L-18", "L-19"],
                    "fig6d": ["L-20", "L-21"]}.items():
-    CLAIM_GROUPS[f"liu2022_{_fig}"] = (_ids, {"numbers": _fig6_numbers(_fig)})
-CLAIM_GROUPS["liu2022_fig6bcd"] = (["L-22", "L-23"], {"numbers": _fig6_numbers("fig6b", "fig6c", "fig6d")})
+    CLAIM_GROUPS[f"liu2022_{_fig}"] = (_ids, {"numbers": fig6_claim_numbers(_fig)})
+CLAIM_GROUPS["liu2022_fig6bcd"] = (["L-22", "L-23"], {"numbers": fig6_claim_numbers("fig6b", "fig6c", "fig6d")})
 for _fig, _id in {"fig13": "L-36", "fig14": "L-37", "fig15": "L-38"}.items():
     CLAIM_GROUPS[f"liu2022_{_fig}"] = ([_id], {"numbers": f"results/liu2022/{_fig}_numbers.csv"})
 _grouped = {c for ids, _ in CLAIM_GROUPS.values() for c in ids}

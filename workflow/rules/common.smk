@@ -41,6 +41,28 @@ def src(*modules):
 
 TRAIN_SRC = ("train.py", "liu2022/tasks.py", "liu2022/rqi.py")
 
+# Phase-diagram panels (issue #4): one run table per (panel, seed).
+FIG6_PANELS = ("fig6a", "fig6b", "fig6c", "fig6d")
+APPG_PANELS = ("fig13", "fig14", "fig15")
+PANEL_SRC = (*TRAIN_SRC, "liu2022/panels.py", "liu2022/phases.py")
+
+
+def panel_runs(panel, seed=None):
+    """The run table of one panel and seed (default: the paper's seed)."""
+    return f"results/liu2022/runs/{panel}_seed{LIU[panel]['seed'] if seed is None else seed}.csv"
+
+
+def panel_reference(wildcards):
+    """The authors' h5 file of a panel, or nothing (App G has no published data)."""
+    name = LIU[wildcards.panel].get("reference_file")
+    return [str(REFERENCE_DIR / name)] if name else []
+
+
+def fig6_claim_numbers(*figs):
+    """Every seed's numbers (the robustness rule's, paper seed included) and the figure's (the same paper-seed
+    rows, plus Fig 6d's contrast runs for L-21)."""
+    return [f"results/liu2022/{f}{kind}_numbers.csv" for f in figs for kind in ("_robustness", "")]
+
 
 def figure_outputs(paper, figure):
     base = f"results/{paper}/{figure}"

@@ -32,15 +32,7 @@ rule liu2022_fig4d:
 
 # Phase-diagram panels (issue #4): Fig 6a-d and App G Figs 13-15. One training job per (panel, seed) trains the whole
 # grid as one batched program; the paper's seed and each robustness seed are separate jobs (and SLURM tasks).
-FIG6_PANELS = ("fig6a", "fig6b", "fig6c", "fig6d")
-APPG_PANELS = ("fig13", "fig14", "fig15")
-PANEL_SRC = (*TRAIN_SRC, "liu2022/panels.py", "liu2022/phases.py")
-
-
-def panel_runs(panel, seed=None):
-    return f"results/liu2022/runs/{panel}_seed{LIU[panel]['seed'] if seed is None else seed}.csv"
-
-
+# (FIG6_PANELS, APPG_PANELS, panel_runs and panel_reference are in common.smk.)
 rule liu2022_panel_train:
     output:
         runs="results/liu2022/runs/{panel}_seed{seed}.csv",
@@ -103,11 +95,6 @@ PANEL_TITLES = {
     "fig14": "Fig 14, embedding init scale",
     "fig15": "Fig 15, representation weight decay",
 }
-
-
-def panel_reference(wc):
-    name = LIU[wc.panel].get("reference_file")
-    return [str(REFERENCE_DIR / name)] if name else []
 
 
 rule liu2022_panel_figure:

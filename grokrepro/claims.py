@@ -7,6 +7,7 @@ the specs give them. A claim's evaluator (``grokrepro.<paper>.claims``) turns a 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from importlib import resources
 
@@ -137,7 +138,7 @@ def evaluate(claim_id: str, inputs: dict, scale: str, *, phase_cfg: dict | None 
         return micro.l01_setup(setup_counts(), scale, "grokrepro/liu2022/micro.py (counted from the task code)")
     for ids, f in ((("L-14", "L-16", "L-18", "L-20"), phase.map_claim),
                    (("L-15", "L-17", "L-19", "L-21"), phase.anchor_claim)):
-        evaluators.update({c: (lambda cid, fn: (lambda *a, **k: fn(cid, *a, **k)))(c, f) for c in ids})
+        evaluators.update({c: functools.partial(f, c) for c in ids})
     if claim_id not in evaluators:
         return not_run(claim_id, scale)
     paths = inputs["numbers"]

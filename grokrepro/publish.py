@@ -9,6 +9,7 @@ records that exist. This is how a snapshot is refreshed while some paper-scale r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -30,9 +31,7 @@ def _partial_scorecard(results: Path) -> None:
     for cid in claims_mod.claim_ids():
         if cid not in have:
             rec = claims_mod.not_run(cid, "paper")
-            reg_issue = rec.note
-            records.append(pd.DataFrame([claims_mod.ClaimRecord(cid, "", "", "not_run", "paper", "",
-                                                                f"{PENDING} ({reg_issue})").row()]))
+            records.append(pd.DataFrame([dataclasses.replace(rec, note=f"{PENDING} ({rec.note})").row()]))
     table = claims_mod.gather(records)
     io.write_csv(table, results / "claims.csv")
     robust = [pd.read_csv(f) for f in sorted(results.glob("liu2022/*_robustness_numbers.csv"))]

@@ -146,8 +146,8 @@ def structure_numbers(merged: pd.DataFrame, cfg: dict, panel: str, seed: int, pa
                     add(loss, q, v, method)
         xlog, ylog = panels.is_log(cfg["x"]), panels.is_log(cfg["y"])
         for ax, ay in cfg.get("anchors", []):
-            sel = m[[_key(v, xlog) == round(ax, 3) for v in m[xp]] & np.array([_key(v, ylog) == round(ay, 3)
-                                                                                for v in m[yp]])]
+            at = [_key(x, xlog) == round(ax, 3) and _key(y, ylog) == round(ay, 3) for x, y in zip(m[xp], m[yp])]
+            sel = m[at]
             if sel.empty:
                 continue
             r = sel.iloc[0]

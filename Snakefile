@@ -12,6 +12,7 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/liu2022.smk"
+include: "workflow/rules/zunkovic2022.smk"
 include: "workflow/rules/claims.smk"
 
 

@@ -121,6 +121,8 @@ def evaluate(claim_id: str, inputs: dict, scale: str, *, phase_cfg: dict | None 
     from grokrepro.liu2022 import claims_phase as phase
 
     phase_cfg, options = phase_cfg or {}, options or {}
+    if claim_id.startswith("Z-"):
+        return _evaluate_zunkovic(claim_id, inputs, scale)
     if claim_id == "L-02":
         reference_dir = str(Path(list(inputs["reference"])[0]).parent)
         return liu.l02_table1(reference_dir, scale, gap=phase_cfg.get("gap", 1000))
@@ -152,3 +154,17 @@ def evaluate(claim_id: str, inputs: dict, scale: str, *, phase_cfg: dict | None 
     elif scale == "quick" and claim_id in micro.QUICK_REDUCED:
         notes.append(f"quick scale: {micro.QUICK_REDUCED[claim_id]}")
     return evaluators[claim_id](numbers, scale, artifact, "; ".join(notes), **options.get(claim_id, {}))
+
+
+def _evaluate_zunkovic(claim_id: str, inputs: dict, scale: str):
+    """A Žunkovič claim from its figure's numbers (``grokrepro.zunkovic2022.figures``), or ``not_run``."""
+    from grokrepro.zunkovic2022 import figures
+
+    evaluators = figures.claims()
+    if claim_id not in evaluators:
+        return not_run(claim_id, scale)
+    path = inputs["numbers"]
+    numbers = pd.read_csv(path)
+    note = "quick scale: fewer Monte Carlo draws and runs (tolerances scale with their standard errors)" \
+        if scale == "quick" else ""
+    return evaluators[claim_id](numbers, scale, path.replace("_numbers.csv", ".pdf"), note)

@@ -20,6 +20,13 @@ class ConfigError(ValueError):
     """A config value is wrong; the message names the key and what is allowed."""
 
 
+def cuda_available() -> bool:
+    """Whether ``device: auto`` will pick CUDA here (torch imported only when asked)."""
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def for_scale(node, scale: str):
     if scale not in SCALES:
         raise ConfigError(f"config key 'scale' must be one of {', '.join(SCALES)}; got {scale!r}")
@@ -63,6 +70,7 @@ def check(config: dict) -> dict:
                 _positive(block[key], f"liu2022.{fig}.{key}")
     _check_panels(liu)
     _check_micro(liu, scale)
+    _check_zunkovic(config.get("zunkovic2022", {}), scale)
     return config
 
 
@@ -145,6 +153,54 @@ def _check_micro(liu: dict, scale: str) -> None:
             raise ConfigError(f"config key 'liu2022.fig12.train_set' has pairs {bad} outside 0..{f12['p'] - 1}")
 
 
+def _check_zunkovic(zun: dict, scale: str) -> None:
+    """Issue #5 blocks: fitted subsets inside their grids, at least two points to fit a slope."""
+    block = zun.get("perceptron")
+    if block:
+        b = for_scale(block, scale)
+        outside = sorted(set(b["fit_alphas"]) - set(b["alphas"]))
+        if outside:
+            raise ConfigError(f"config key 'zunkovic2022.perceptron.fit_alphas' has {outside} not in 'alphas' "
+                              f"{b['alphas']}")
+        if len(set(b["fit_alphas"])) < 2:
+            raise ConfigError("config key 'zunkovic2022.perceptron.fit_alphas' needs at least two values (a slope)")
+
+
+def schema_error(config: dict) -> str | None:
+    """The first schema violation as one line naming the key (``liu2022.fig6b.y.values: [] should be non-empty``),
+    or None. Snakemake's own ``validate`` (run after this, for the defaults) prints the schema path over many lines."""
+    import jsonschema
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.path))))
+    if not errors:
+        return None
+    err = errors[0]
+    key = ".".join(str(k) for k in err.absolute_path) or "(top level)"
+    if err.validator in ("anyOf", "oneOf") and err.context:  # a per-scale value: report the innermost reason
+        inner = min(err.context, key=lambda e: len(e.absolute_path))
+        detail = inner.message
+    else:
+        detail = err.message
+    return f"config key '{key}': {detail}".replace("\n", " ")
+
+
+def check_writable(results: str | Path) -> None:
+    """Refuse a read-only results directory up front (mode bits, so that root, which may write anyway, is refused
+    too), instead of failing halfway with partial output."""
+    import os
+    import stat
+
+    path = Path(results)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    mode = path.stat().st_mode
+    if not (mode & stat.S_IWUSR) or not os.access(path, os.W_OK):
+        raise ConfigError(f"results directory '{path}' is read-only; make it writable or run elsewhere "
+                          "(snakemake --directory DIR)")
+
+
 def load(path: str | Path, overrides: dict | None = None) -> dict:
     """Read, validate (schema + domain checks) and return a config file, with optional top-level overrides."""
     from snakemake.utils import validate
@@ -152,5 +208,8 @@ def load(path: str | Path, overrides: dict | None = None) -> dict:
     with open(path) as f:
         config = yaml.safe_load(f)
     config.update(overrides or {})
+    message = schema_error(config)
+    if message:
+        raise ConfigError(message)
     validate(config, str(SCHEMA))
     return check(config)

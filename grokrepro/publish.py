@@ -18,10 +18,10 @@ from pathlib import Path
 import pandas as pd
 
 from grokrepro import claims as claims_mod
-from grokrepro import io
+from grokrepro import io, report
 from grokrepro.liu2022.fig6 import robustness_markdown
 
-PATTERNS = ("*.pdf", "*.png", "*.csv", "*_provenance.json", "runs/*.csv", "runs/*_provenance.json")
+PATTERNS = ("*.pdf", "*.png", "*.csv", "*.md", "*_provenance.json", "runs/*.csv", "runs/*_provenance.json")
 PENDING = "paper-scale run pending: its inputs were not produced in the published run"
 
 
@@ -68,7 +68,8 @@ def publish(results: Path, dest: Path, partial: bool = False) -> list[Path]:
     for rel in copied:
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(results / rel, dest / rel)
-    return copied
+    report.build(dest, dest / "REPORT.md")  # links relative to the snapshot
+    return copied + [Path("REPORT.md")]
 
 
 if __name__ == "__main__":

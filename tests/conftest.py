@@ -17,3 +17,12 @@ def reference_dir() -> Path:
     if not (REFERENCE_DIR / "data_add_r.h5").exists():
         pytest.skip(f"authors' reference data not found at {REFERENCE_DIR} (set GROKREPRO_SHARED)")
     return REFERENCE_DIR
+
+
+def zunkovic_cfg(figure: str, scale: str = "quick") -> dict:
+    """A Žunkovič figure's config block from config/config.yaml, resolved for ``scale`` (tests and pipeline use the
+    same settings)."""
+    from grokrepro import config as gconfig
+
+    cfg = gconfig.load(ROOT / "config" / "config.yaml")
+    return gconfig.for_scale(cfg, scale)["zunkovic2022"][figure]

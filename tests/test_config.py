@@ -94,3 +94,17 @@ def test_issue3_config_errors_name_the_key(tmp_path, block, key, value, match):
     cfg["liu2022"][block][key] = value
     with pytest.raises(Exception, match=match):
         gconfig.load(_write(tmp_path, cfg))
+
+
+@pytest.mark.parametrize("block, key, value, match", [
+    ("perceptron", "fit_alphas", [8, 64], r"perceptron.fit_alphas.*\[64\]"),
+    ("perceptron", "fit_alphas", [8], "perceptron.fit_alphas.*two"),
+    ("perceptron", "alphas", [], r"\['perceptron'\]\['properties'\]\['alphas'\]"),
+    ("perceptron", "m", 0, r"\['perceptron'\]\['properties'\]\['m'\]"),
+    ("perceptron", "lambda2", -1.0, r"\['perceptron'\]\['properties'\]\['lambda2'\]"),
+])
+def test_issue5_config_errors_name_the_key(tmp_path, block, key, value, match):
+    cfg = _base()
+    cfg["zunkovic2022"][block][key] = value
+    with pytest.raises(Exception, match=match):
+        gconfig.load(_write(tmp_path, cfg))

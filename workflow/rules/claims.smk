@@ -9,7 +9,7 @@ localrules:
 # Claims evaluated together from the same figure outputs (one job each); every other claim is `not_run` until its
 # issue lands. Each claim ID is still its own target: results/claims/<ID>.csv.
 CLAIM_GROUPS = {
-    "liu2022_table1": (["L-02"], {"reference": [str(REFERENCE_DIR / f) for f in (
+    "liu2022_table1": (["L-02"], {"reference": lambda wc: [reference_file(f) for f in (
         "data_add_r_reprlr.h5", "data_add_r.h5", "data_add_c.h5", "data_perm_r.h5")]}),
     "liu2022_fig4d": (["L-05", "L-06"], {"numbers": "results/liu2022/fig4d_numbers.csv"}),
     "liu2022_setup": (["L-01"], {}),
@@ -28,6 +28,11 @@ for _fig, _ids in {"fig6a": ["L-14", "L-15"], "fig6b": ["L-16", "L-17"], "fig6c"
 CLAIM_GROUPS["liu2022_fig6bcd"] = (["L-22", "L-23"], {"numbers": fig6_claim_numbers("fig6b", "fig6c", "fig6d")})
 for _fig, _id in {"fig13": "L-36", "fig14": "L-37", "fig15": "L-38"}.items():
     CLAIM_GROUPS[f"liu2022_{_fig}"] = ([_id], {"numbers": f"results/liu2022/{_fig}_numbers.csv"})
+# Issue #5: the Žunkovič solvable-model claims, each read from its figure's numbers.
+for _fig in ZUN_FIGURES:
+    _ids = [c for c in ZUN_CLAIMS if ZUN_FIGURE_OF[c] == _fig]
+    if _ids:
+        CLAIM_GROUPS[f"zunkovic2022_{_fig}"] = (_ids, {"numbers": f"results/zunkovic2022/{_fig}_numbers.csv"})
 _grouped = {c for ids, _ in CLAIM_GROUPS.values() for c in ids}
 CLAIM_GROUPS["not_run"] = ([c for c in claim_ids() if c not in _grouped], {})
 
@@ -48,7 +53,8 @@ for _group, (_ids, _inputs) in CLAIM_GROUPS.items():
             scale=SCALE,
             phases=LIU["phases"],
             options={"L-12": {"primary": LIU["fig5"]["normalisation"]}},
-            src=src("claims.py", "liu2022/claims.py", "liu2022/claims_micro.py", "liu2022/phases.py"),
+            src=src("claims.py", "liu2022/claims.py", "liu2022/claims_micro.py", "liu2022/phases.py",
+                *ZUN_CLAIM_SRC),
         conda:
             CONDA_ENV
         run:
@@ -77,6 +83,7 @@ rule provenance:
         [panel_runs(f).replace(".csv", "_provenance.json") for f in APPG_PANELS],
         "results/liu2022/runs/fig6d_contrast_provenance.json",
         expand("results/liu2022/{fig}_provenance.json", fig=MICRO_RULES),
+        expand("results/zunkovic2022/{fig}_provenance.json", fig=ZUN_FIGURES),
     output:
         "results/provenance.json",
     log:
@@ -85,3 +92,21 @@ rule provenance:
         CONDA_ENV
     script:
         "../scripts/provenance.py"
+
+
+rule report_md:
+    input:
+        claims="results/claims.csv",
+        provenance="results/provenance.json",
+        errata="results/zunkovic2022/errata.md",
+    output:
+        "results/REPORT.md",
+    log:
+        "results/logs/report.log",
+    localrule: True
+    params:
+        src=src("report.py"),
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/report_md.py"

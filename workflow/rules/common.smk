@@ -9,13 +9,18 @@ from grokrepro import config as gconfig  # noqa: E402
 from grokrepro.claims import claim_ids  # noqa: E402
 from grokrepro.hashing import source_hash  # noqa: E402
 from grokrepro.liu2022 import panels  # noqa: E402
+from grokrepro.zunkovic2022 import figures as zfigures  # noqa: E402
 
 # `--config progress=false` arrives as a string; accept the usual spellings of a boolean.
 if isinstance(config.get("progress"), str) and config["progress"].lower() in ("true", "false"):
     config["progress"] = config["progress"].lower() == "true"
-validate(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 try:
+    _schema_message = gconfig.schema_error(config)
+    if _schema_message:
+        raise gconfig.ConfigError(_schema_message)
+    validate(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")  # fills defaults
     gconfig.check(config)
+    gconfig.check_writable("results")
 except gconfig.ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 
@@ -27,6 +32,9 @@ REFERENCE_DIR = Path(config["reference_dir"])
 if not REFERENCE_DIR.is_absolute():
     REFERENCE_DIR = ROOT / REFERENCE_DIR
 CONDA_ENV = "../envs/grokrepro.yaml"
+# Training rules declare the GPUs they use: one when they will run on CUDA (`device: cuda`, or `auto` on a machine
+# with a GPU), so `--resources gpu=1` (profiles/gpu) queues them on one card and the SLURM executor asks for --gpus.
+GPU_PER_TRAINING_JOB = int(config["device"] == "cuda" or (config["device"] == "auto" and gconfig.cuda_available()))
 
 
 def src(*modules):
@@ -52,10 +60,20 @@ def panel_runs(panel, seed=None):
     return f"results/liu2022/runs/{panel}_seed{LIU[panel]['seed'] if seed is None else seed}.csv"
 
 
+def reference_file(name):
+    """An authors' file under reference_dir; a one-line error naming the key when it is missing (only the jobs that
+    read it ask, so the rest of the workflow runs without the data)."""
+    path = REFERENCE_DIR / name
+    if not path.exists():
+        raise WorkflowError(f"config key 'reference_dir': the authors' file {name} is not in {REFERENCE_DIR} "
+                            "(set reference_dir to shared/reference/liu2022)")
+    return str(path)
+
+
 def panel_reference(wildcards):
     """The authors' h5 file of a panel, or nothing (App G has no published data)."""
     name = LIU[wildcards.panel].get("reference_file")
-    return [str(REFERENCE_DIR / name)] if name else []
+    return [reference_file(name)] if name else []
 
 
 def fig6_claim_numbers(*figs):
@@ -70,12 +88,15 @@ def figure_outputs(paper, figure):
 
 
 def get_final_output():
-    out = ["results/claims.csv", "results/CLAIMS.md", "results/provenance.json"]
+    out = ["results/claims.csv", "results/CLAIMS.md", "results/provenance.json", "results/REPORT.md"]
     for fig in ("fig2", "fig3", "fig4a", "fig4b", "fig4c", "fig4d", "fig5", "fig6a", "fig6b", "fig6c", "fig6d", "fig9",
                 "fig10", "fig12", "fig13", "fig14", "fig15", "fig17", "fig18"):
         out += figure_outputs("liu2022", fig)
     for fig in ("fig6a", "fig6b", "fig6c", "fig6d"):
         out += [f"results/liu2022/{fig}_robustness{ext}" for ext in (".pdf", ".png", ".csv", "_numbers.csv")]
+    for fig in zfigures.FIGURES:
+        out += figure_outputs("zunkovic2022", fig)
+    out.append("results/zunkovic2022/errata.md")
     return out
 
 

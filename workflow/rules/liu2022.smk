@@ -20,10 +20,13 @@ rule liu2022_fig4d:
         device=config["device"],
         progress=config["progress"],
         src=src(*TRAIN_SRC, "liu2022/fig4d.py", "plotting.py"),
+    benchmark:
+        "results/benchmarks/liu2022/fig4d.tsv"
     threads: config["threads"]
     resources:
         mem_mb=2000,
         runtime=30,
+        gpu=GPU_PER_TRAINING_JOB,
     conda:
         CONDA_ENV
     script:
@@ -51,10 +54,13 @@ rule liu2022_panel_train:
         device=config["device"],
         progress=config["progress"],
         src=src(*PANEL_SRC),
+    benchmark:
+        "results/benchmarks/liu2022/{panel}_seed{seed}.tsv"
     threads: config["threads"]
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
         runtime=240,
+        gpu=GPU_PER_TRAINING_JOB,
     conda:
         CONDA_ENV
     script:
@@ -76,10 +82,13 @@ rule liu2022_fig6d_contrast:
         device=config["device"],
         progress=config["progress"],
         src=src(*PANEL_SRC),
+    benchmark:
+        "results/benchmarks/liu2022/fig6d_contrast.tsv"
     threads: config["threads"]
     resources:
         mem_mb=2000,
         runtime=60,
+        gpu=GPU_PER_TRAINING_JOB,
     conda:
         CONDA_ENV
     script:
@@ -193,10 +202,13 @@ for _fig, (_block, _inputs, _trains, _modules) in MICRO_RULES.items():
             device=config["device"],
             progress=config["progress"],
             src=src(*(TRAIN_SRC if _trains else ()), "liu2022/micro.py", *_modules),
+        benchmark:
+            f"results/benchmarks/liu2022/{_fig}.tsv"
         threads: config["threads"] if _trains else 1
         resources:
             mem_mb=4000 if _trains else 2000,
             runtime=60 if _trains else 10,
+            gpu=GPU_PER_TRAINING_JOB if _trains else 0,
         conda:
             CONDA_ENV
         script:

@@ -1,0 +1,54 @@
+"""The numbers file shared by every Žunkovič & Ilievski (2022) figure: one row per reported quantity.
+
+Columns (issue #5): ``quantity`` (p_grok, mean_t_grok, median_t_grok, nu, p_fast, mean_fast_t_grok, slow_t_grok, or a
+check such as ``max_abs_diff``), ``method`` (``theory``: closed form or quadrature; ``simulation``: Monte Carlo or
+simulated dynamics of the definition), ``value``, ``se`` (Monte Carlo standard error, NaN for theory), and the
+parameter columns ``N, eps_lambda, D, lambda1, lambda2, eps`` plus ``xi`` (Eq. 50) and ``alpha`` (Z-44); a parameter
+that does not apply is NaN. ``lambda2 = inf`` is the λ2 ≫ 1 limit of the ball model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PARAMETERS = ["N", "eps_lambda", "D", "lambda1", "lambda2", "eps", "xi", "alpha"]
+NUMBER_COLUMNS = ["quantity", "method", "value", "se", *PARAMETERS]
+METHODS = ("theory", "simulation")
+
+
+def make_numbers(rows: list[dict]) -> pd.DataFrame:
+    """A numbers table from dicts holding ``quantity``, ``method``, ``value`` and any of ``se`` and the parameters.
+
+    Raises ValueError on an unknown key or method, so a typo cannot silently create a new column."""
+    allowed = set(NUMBER_COLUMNS)
+    for r in rows:
+        extra = set(r) - allowed
+        if extra:
+            raise ValueError(f"unknown numbers column(s) {sorted(extra)}; allowed: {NUMBER_COLUMNS}")
+        if r.get("method") not in METHODS:
+            raise ValueError(f"numbers 'method' must be one of {METHODS}; got {r.get('method')!r}")
+    df = pd.DataFrame(rows, columns=NUMBER_COLUMNS)
+    for c in ["value", "se", *PARAMETERS]:
+        df[c] = pd.to_numeric(df[c], errors="raise").astype(float)
+    return df
+
+
+def select(numbers: pd.DataFrame, quantity: str, method: str | None = None, **params) -> pd.DataFrame:
+    """Rows of ``quantity`` (and ``method``) whose parameters equal ``params`` (NaN matches NaN; inf matches inf)."""
+    m = numbers.quantity == quantity
+    if method is not None:
+        m &= numbers.method == method
+    for k, v in params.items():
+        col = numbers[k].astype(float)
+        m &= col.isna() if v is None or (isinstance(v, float) and np.isnan(v)) else np.isclose(col, float(v),
+                                                                                              rtol=1e-9, atol=0)
+    return numbers[m]
+
+
+def value(numbers: pd.DataFrame, quantity: str, method: str | None = None, **params) -> float:
+    """The single value of ``quantity`` at ``params``; KeyError when there is none or more than one."""
+    sel = select(numbers, quantity, method, **params)
+    if len(sel) != 1:
+        raise KeyError(f"expected one row of {quantity!r} ({method}) at {params}; found {len(sel)}")
+    return float(sel.value.iloc[0])

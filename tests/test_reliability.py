@@ -1,0 +1,127 @@
+"""Resumable, deterministic, and strict about bad input (issue #6).
+
+1. A quick-scale run killed with SIGKILL partway, unlocked and rerun, ends with the same files as an uninterrupted
+   run, and the jobs that had finished before the kill are not redone.
+2. The same targets run twice from scratch give byte-identical tables (a torch training run and Monte Carlo ones).
+3. Each bad input stops the run with a one-line error naming the problem, a non-zero exit, and no output.
+"""
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+QUICK = ["--config", "scale=quick", "progress=false", "threads=1"]
+# Cheap quick-scale jobs, run one at a time (--cores 1) so a kill lands between finished and pending ones.
+RESUME_TARGETS = [f"results/zunkovic2022/{f}_numbers.csv" for f in ("perceptron", "fig2", "fig6", "fig5")]
+
+
+def _snakemake(workdir, *args, configfile=None, **kw):
+    cfg = ["--configfile", str(configfile or ROOT / "config" / "config.yaml")]
+    return subprocess.run(SNAKEMAKE + ["--directory", str(workdir), *cfg, *args], capture_output=True, text=True,
+                          **kw)
+
+
+def _files(results: Path) -> dict[str, bytes]:
+    """Every table and numbers file a run left (figures carry timestamps in metadata and are not compared)."""
+    return {str(p.relative_to(results)): p.read_bytes() for p in sorted(results.rglob("*.csv"))
+            if "benchmarks" not in p.parts}
+
+
+def test_killed_run_resumes_to_the_same_result_without_redoing_finished_jobs(tmp_path):
+    straight = _snakemake(tmp_path / "straight", "--cores", "1", *RESUME_TARGETS, *QUICK)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+
+    work = tmp_path / "killed"
+    cmd = SNAKEMAKE + ["--directory", str(work), "--configfile", str(ROOT / "config" / "config.yaml"), "--cores", "1",
+                       *RESUME_TARGETS, *QUICK]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        done = [t for t in RESUME_TARGETS if (work / t).exists()]
+        if len(done) >= 2:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run finished before it could be killed; the targets are too cheap"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {t: (work / t).stat().st_mtime_ns for t in RESUME_TARGETS if (work / t).exists()}
+    assert 2 <= len(finished) < len(RESUME_TARGETS)
+    # no half-written outputs: every file present is complete (atomic writes)
+    for t in finished:
+        assert (work / t).read_text().endswith("\n")
+
+    unlock = _snakemake(work, "--unlock", *QUICK)
+    assert unlock.returncode == 0, unlock.stderr[-2000:]
+    resumed = _snakemake(work, "--cores", "1", "--rerun-incomplete", *RESUME_TARGETS, *QUICK)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    for t, mtime in finished.items():
+        assert (work / t).stat().st_mtime_ns == mtime, f"{t} was redone after the restart"
+    assert _files(work / "results") == _files(tmp_path / "straight" / "results")
+
+
+def test_same_targets_twice_from_scratch_are_byte_identical(tmp_path):
+    targets = ["results/liu2022/fig4d.csv", "results/liu2022/fig4d_numbers.csv",
+               "results/zunkovic2022/perceptron_numbers.csv", "results/zunkovic2022/fig6_numbers.csv"]
+    for name in ("a", "b"):
+        proc = _snakemake(tmp_path / name, "--cores", "2", *targets, *QUICK)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    a, b = _files(tmp_path / "a" / "results"), _files(tmp_path / "b" / "results")
+    assert set(a) >= {t.removeprefix("results/") for t in targets if t.endswith(".csv")}
+    assert a == b
+
+
+def _config_with(tmp_path, edit):
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    edit(cfg)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+BAD_INPUTS = {
+    "unknown scale": (dict(config=["scale=huge"]), ["scale", "paper", "quick"]),
+    "negative learning rate": (dict(edit=lambda c: c["liu2022"]["fig6b"]["fixed"].update(lr_repr=-1e-3)),
+                               ["liu2022.fig6b", "lr_repr"]),
+    "non-numeric learning rate": (dict(edit=lambda c: c["liu2022"]["fig4d"].update(lr_decoder="fast")),
+                                  ["liu2022.fig4d.lr_decoder", "fast"]),
+    "empty grid": (dict(edit=lambda c: c["liu2022"]["fig6b"]["y"].update(values=[])),
+                   ["liu2022.fig6b.y.values", "non-empty"]),
+    "unknown claim ID": (dict(target="results/claims/Z-99.csv"), ["Z-99"]),
+    "missing reference file": (dict(config=["reference_dir=/nonexistent/reference"], target="results/claims/L-02.csv"),
+                               ["reference_dir", "/nonexistent/reference"]),
+    "read-only results directory": (dict(read_only=True), ["results", "read-only"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_fails_with_one_line_and_writes_nothing(tmp_path, case):
+    spec, words = BAD_INPUTS[case]
+    work = tmp_path / "work"
+    work.mkdir()
+    results = work / "results"
+    if spec.get("read_only"):
+        results.mkdir()
+        results.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+    configfile = _config_with(tmp_path, spec["edit"]) if "edit" in spec else None
+    target = spec.get("target", "results/zunkovic2022/perceptron_numbers.csv")
+    proc = _snakemake(work, "--cores", "1", target, "--config", "progress=false", *spec.get("config", []),
+                      configfile=configfile)
+    try:
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0, out[-2000:]
+        lines = [line for line in out.splitlines() if all(w in line for w in words)]
+        assert lines, f"no single line names {words}:\n{out[-2000:]}"
+        left = [p for p in results.rglob("*")] if results.exists() else []
+        assert not left, f"partial output left behind: {left}"
+    finally:
+        if results.exists():
+            results.chmod(stat.S_IRWXU)

@@ -1,0 +1,56 @@
+# Žunkovič & Ilievski (2022), the solvable models (issue #5, spec §3-§4): closed forms against independent
+# simulations of the same definitions. No neural network, CPU only; each figure is one job.
+ZUN = CFG["zunkovic2022"]
+ZUN_FIGURES = tuple(zfigures.FIGURES)
+ZUN_FIGURE_OF = zfigures.figure_of()
+ZUN_CLAIMS = [c for c in claim_ids() if c in ZUN_FIGURE_OF]
+ZUN_CLAIM_SRC = ("zunkovic2022/claims_exp1d.py", "zunkovic2022/claims_ball.py", "zunkovic2022/perceptron.py",
+                 "zunkovic2022/numbers.py")
+
+
+for _fig in ZUN_FIGURES:
+    _base = f"results/zunkovic2022/{_fig}"
+
+    rule:
+        name:
+            f"zunkovic2022_{_fig}"
+        output:
+            csv=f"{_base}.csv",
+            numbers=f"{_base}_numbers.csv",
+            pdf=f"{_base}.pdf",
+            png=f"{_base}.png",
+            provenance=f"{_base}_provenance.json",
+        log:
+            f"results/logs/zunkovic2022/{_fig}.log",
+        params:
+            figure=_fig,
+            cfg=ZUN[_fig],
+            scale=SCALE,
+            src=src(*zfigures.sources(_fig)),
+        benchmark:
+            f"results/benchmarks/zunkovic2022/{_fig}.tsv"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=30,
+            gpu=0,
+        conda:
+            CONDA_ENV
+        script:
+            "../scripts/zunkovic2022_figure.py"
+
+
+rule zunkovic2022_errata:
+    input:
+        records=[f"results/claims/{c}.csv" for c in ZUN_CLAIMS],
+    output:
+        "results/zunkovic2022/errata.md",
+    log:
+        "results/logs/zunkovic2022/errata.log",
+    localrule: True
+    params:
+        src=src("zunkovic2022/errata.py"),
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/zunkovic2022_errata.py"

@@ -126,3 +126,44 @@ def test_snapshot_micro_claims_follow_from_their_numbers():
         assert claims.loc[cid, "verdict"] == rec.verdict, cid
         assert claims.loc[cid, "measured_value"] == rec.measured_value, cid
     assert evaluate("L-01", {}, "paper").verdict == claims.loc["L-01", "verdict"] == "reproduced"
+
+
+def test_snapshot_zunkovic_claims_follow_from_their_numbers():
+    """Issue #5: every solvable-model claim has a paper-scale verdict that the evaluator gives on the published
+    numbers, each figure is published whole, and the errata page lists the findings."""
+    from grokrepro.claims import evaluate
+    from grokrepro.zunkovic2022 import figures
+
+    claims = pd.read_csv(PUBLISHED / "claims.csv", keep_default_na=False).set_index("claim_id")
+    prov = json.loads((PUBLISHED / "provenance.json").read_text())["figures"]
+    zun = PUBLISHED / "zunkovic2022"
+    figure_of = figures.figure_of()
+    assert sorted(figure_of) == [f"Z-{k:02d}" for k in range(1, 26)] + ["Z-44"]
+    for fig in figures.FIGURES:
+        for suffix in (".pdf", ".png", ".csv", "_numbers.csv", "_provenance.json"):
+            assert (zun / f"{fig}{suffix}").exists(), f"{fig}{suffix}"
+        assert prov[f"zunkovic2022/{fig}"]["scale"] == "paper"
+    for cid, fig in figure_of.items():
+        assert claims.loc[cid, "scale"] == "paper" and claims.loc[cid, "verdict"] != "not_run", cid
+        rec = evaluate(cid, {"numbers": str(zun / f"{fig}_numbers.csv")}, "paper")
+        assert claims.loc[cid, "verdict"] == rec.verdict, cid
+        assert claims.loc[cid, "measured_value"] == rec.measured_value, cid
+    errata = (zun / "errata.md").read_text()
+    for finding in claims[(claims.paper == "zunkovic2022") & (claims.verdict == "paper_erratum")].index:
+        assert f"| {finding} |" in errata, finding
+
+
+def test_snapshot_report_has_every_heading_and_figure():
+    """Issue #6: REPORT.md, per paper, the reproducibility-challenge headings, the claim table with commands and
+    costs, and the published figures inline (every linked PNG exists)."""
+    import re
+
+    report = (PUBLISHED / "REPORT.md").read_text()
+    for heading in ("Scope of the claims", "Methodology", "Results", "What was easy", "What was difficult",
+                    "Errata found", "Figures"):
+        assert report.count(f"### {heading}") == 2, heading
+    claims = pd.read_csv(PUBLISHED / "claims.csv", keep_default_na=False)
+    for cid in claims.claim_id:
+        assert f"| {cid} |" in report, cid
+    links = re.findall(r"!\[[^]]*\]\(([^)]+)\)", report)
+    assert links and all((PUBLISHED / link).exists() for link in links)

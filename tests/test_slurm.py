@@ -44,7 +44,8 @@ def test_quick_fig6b_through_slurm_equals_a_local_run(slurm, tmp_path):
               "--config", "scale=quick", "progress=false", "threads=1", f"reference_dir={REFERENCE_DIR}"]
     on_slurm = SNAKEMAKE + ["--directory", str(tmp_path / "slurm"), "--profile", str(ROOT / "profiles" / "slurm"),
                             "--jobs", "2", "--slurm-status-command", "squeue",
-                            "--slurm-init-seconds-before-status-checks", "2", *targets, *config]
+                            "--slurm-init-seconds-before-status-checks", "2", "--slurm-keep-successful-logs",
+                            "--slurm-logdir", str(tmp_path / "slurm_logs"), *targets, *config]
     local = SNAKEMAKE + ["--directory", str(tmp_path / "local"), "--cores", "1", *targets, *config]
     procs = {name: subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for name, cmd in (("slurm", on_slurm), ("local", local))}
@@ -58,7 +59,7 @@ def test_quick_fig6b_through_slurm_equals_a_local_run(slurm, tmp_path):
             pytest.fail(f"the {name} run took longer than {TIMEOUT_S} s")
         assert proc.returncode == 0, f"{name} run failed:\n{logs[name][-4000:]}"
     # the training jobs really went through the scheduler: the executor keeps one log per SLURM job
-    jobs = list((tmp_path / "slurm" / ".snakemake" / "slurm_logs").rglob("*.log"))
+    jobs = list((tmp_path / "slurm_logs").rglob("*.log"))
     for rule in ("liu2022_panel_train", "zunkovic2022_perceptron"):
         assert any(rule in str(p) for p in jobs), [str(p) for p in jobs]
     for target in targets:

@@ -91,3 +91,14 @@ def test_record_steps_and_bad_settings():
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="device"):
             resolve_device("cuda")
+
+
+def test_progress_bar_shows_models_steps_and_eta_and_is_quiet_when_asked(capsys):
+    """Issue #6: a training job's log shows a tqdm bar with the models still running, the step and an ETA; with
+    progress off (CI's quiet mode) it prints nothing."""
+    runs = [RunSpec(seed=58, lr_decoder=2.51e-4), RunSpec(seed=58, lr_decoder=1e-3)]
+    train_batched(runs, TrainSettings(steps=200, progress=True, desc="bar test"))
+    err = capsys.readouterr().err
+    assert "bar test" in err and "active=" in err and "/200" in err and "<" in err  # "elapsed<remaining"
+    train_batched(runs, TrainSettings(steps=200, progress=False, desc="bar test"))
+    assert capsys.readouterr().err == ""

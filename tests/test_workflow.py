@@ -38,7 +38,10 @@ def test_dry_run_of_the_paper_dag(tmp_path, reference_dir):
     out = proc.stdout + proc.stderr
     for rule in ("liu2022_fig4d", "liu2022_panel_train", "liu2022_panel_figure", "liu2022_panel_robustness",
                  "liu2022_fig6d_contrast", "claims_gather", "provenance", "claims_not_run", "liu2022_fraction_sweep",
-                 "liu2022_fig18", "liu2022_fig2", "claims_liu2022_fig5", "claims_liu2022_fig6bcd"):
+                 "liu2022_fig18", "liu2022_fig2", "claims_liu2022_fig5", "claims_liu2022_fig6bcd",
+                 "zunkovic2022_exp1d_dynamics", "zunkovic2022_fig2", "zunkovic2022_fig3", "zunkovic2022_ball_exponent",
+                 "zunkovic2022_fig5", "zunkovic2022_fig6", "zunkovic2022_perceptron", "zunkovic2022_errata",
+                 "claims_zunkovic2022_fig5", "report_md"):
         assert rule in out
     # every Fig 6 panel with the paper's seed and three robustness seeds, and the three App G figures
     for panel, seed in (("fig6a", 58), ("fig6b", 58), ("fig6c", 6), ("fig6d", 0), ("fig13", 58), ("fig14", 58),
@@ -74,12 +77,18 @@ def test_quick_scorecard(quick_run):
     assert set(table.verdict) <= set(VERDICTS)
     run = table[table.verdict != "not_run"].set_index("claim_id")
     assert sorted(run.index) == [f"L-{k:02d}" for k in range(1, 24)] + ["L-33", "L-34", "L-35", "L-36", "L-37",
-                                                                       "L-38", "L-39", "L-40", "L-42"]
+                                                                       "L-38", "L-39", "L-40", "L-42"] + \
+        [f"Z-{k:02d}" for k in range(1, 26)] + ["Z-44"]
     assert set(run.scale) == {"quick"}
     assert run.loc["L-02", "verdict"] == "reproduced"
     for claim in ("L-15", "L-17", "L-19", "L-21"):  # the anchor cells are in the quick sub-grids, bit-exact
         assert run.loc[claim, "verdict"] == "reproduced", run.loc[claim, "measured_value"]
     assert (quick_run / "CLAIMS.md").read_text().startswith("# Claim scorecard")
+    report = (quick_run / "REPORT.md").read_text()
+    for heading in ("Scope of the claims", "Methodology", "Results", "What was easy", "What was difficult",
+                    "Errata found"):
+        assert report.count(f"### {heading}") == 2, heading  # once per paper
+    assert "snakemake --cores all results/liu2022/fig6b.pdf" in report and "![liu2022 fig6b]" in report
 
 
 QUICK_CELLS = {"fig6a": 16, "fig6b": 15, "fig6c": 20, "fig6d": 16, "fig13": 8, "fig14": 8, "fig15": 8}
@@ -164,3 +173,68 @@ def test_quick_micro_figures(quick_run, ndarrays_regression):
         tolerances={"sweep_steps": dict(rtol=0.01, atol=0), "fig18_steps": dict(rtol=0.01, atol=0),
                     "loss0": dict(rtol=1e-3, atol=0), "lambda3_median": dict(rtol=1e-9, atol=0)},
     )
+
+
+ZUN_FIGURES = ("exp1d_dynamics", "fig2", "fig3", "ball_exponent", "fig5", "fig6", "perceptron")
+ZUN_CLAIMS = [f"Z-{k:02d}" for k in range(1, 26)] + ["Z-44"]
+
+
+@pytest.fixture(scope="module")
+def zunkovic_quick(tmp_path_factory):
+    """Issue #5 at quick scale, on its own: needs no reference data, so it runs on a bare clone too."""
+    work = tmp_path_factory.mktemp("zquick")
+    targets = ["results/zunkovic2022/errata.md"] + [f"results/claims/{c}.csv" for c in ZUN_CLAIMS]
+    proc = _run(["--cores", "2", *targets, "--config", "scale=quick", "progress=false"], work)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return work / "results"
+
+
+def test_quick_zunkovic(zunkovic_quick, ndarrays_regression, data_regression):
+    """Every Žunkovič figure's files; every numbers value and every claim verdict regressed.
+
+    Values: rtol 1e-6, the floating-point noise of the eigensolvers and quadratures across machines (the Monte Carlo
+    draws are seeded, so the same code gives the same draws); a real change of method or seed moves them far more.
+    """
+    from grokrepro.zunkovic2022.numbers import NUMBER_COLUMNS
+
+    zun = zunkovic_quick / "zunkovic2022"
+    arrays = {}
+    for fig in ZUN_FIGURES:
+        for suffix in (".pdf", ".png", ".csv", "_numbers.csv", "_provenance.json"):
+            assert (zun / f"{fig}{suffix}").stat().st_size > 0, f"{fig}{suffix}"
+        numbers = pd.read_csv(zun / f"{fig}_numbers.csv")
+        assert numbers.columns.tolist() == NUMBER_COLUMNS
+        assert set(numbers.method) <= {"theory", "simulation"}
+        arrays[f"{fig}_value"] = numbers.value.to_numpy(float)
+        arrays[f"{fig}_se"] = numbers.se.to_numpy(float)
+    ndarrays_regression.check(arrays, default_tolerance=dict(rtol=1e-6, atol=1e-12))
+    verdicts = {}
+    for claim in ZUN_CLAIMS:
+        record = pd.read_csv(zunkovic_quick / "claims" / f"{claim}.csv", keep_default_na=False).iloc[0]
+        assert record.scale == "quick" and record.measured_value and record.tolerance
+        verdicts[claim] = record.verdict
+    data_regression.check(verdicts)
+    errata = (zun / "errata.md").read_text()
+    assert "Z-D3" in errata and "Z-02" in errata  # a spec typo, and the Eq. 7 finding with its evidence
+
+
+def _html_report(results: Path, *targets) -> str:
+    out = results.parent / "report.html"
+    proc = _run(["--report", str(out), *targets, "--config", "scale=quick"], results.parent)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return out.read_text()
+
+
+def test_html_report_of_the_zunkovic_figures(zunkovic_quick):
+    """Issue #6: `snakemake --report` builds the HTML report with every figure and its caption (claims listed)."""
+    html = _html_report(zunkovic_quick, "results/zunkovic2022/errata.md")
+    for fig in ZUN_FIGURES:
+        assert f"{fig}.png" in html, fig
+    assert "Claims: Z-21, Z-22, Z-23, Z-24, Z-25" in html
+
+
+def test_html_report_of_the_quick_run(quick_run):
+    html = _html_report(quick_run)
+    for fig in ("fig4d", "fig6b", "fig6b_robustness", "fig2", "fig5"):
+        assert f"{fig}.png" in html, fig
+    assert "Claims: L-16, L-17" in html

@@ -82,6 +82,30 @@ def fig6_claim_numbers(*figs):
     return [f"results/liu2022/{f}{kind}_numbers.csv" for f in figs for kind in ("_robustness", "")]
 
 
+PAPER_TITLES = {"liu2022": "Liu et al. (2022), Towards Understanding Grokking",
+                "zunkovic2022": "Žunkovič & Ilievski (2022), Grokking phase transitions"}
+
+
+def figure_caption(paper, figure, robustness=False):
+    """The `snakemake --report` caption of a figure: which paper figure it is and the claims it carries."""
+    reg = gconfig_registry()
+    if paper == "zunkovic2022":
+        ids = [c for c, f in zfigures.figure_of().items() if f == figure]
+    else:
+        ids = [c for c, f in zip(reg.claim_id, reg.figure) if f.split("+")[0].split("-")[0] == figure]
+    what = "per-cell phase frequencies over the paper's seed and the robustness seeds" if robustness else (
+        "the figure as the pipeline draws it")
+    claims = f"Claims: {', '.join(ids)} (verdicts in results/CLAIMS.md and results/REPORT.md)." if ids else ""
+    return (f"{PAPER_TITLES[paper]}, {figure} at {SCALE} scale: {what}. {claims} "
+            f"Data: results/{paper}/{figure}{'_robustness' if robustness else ''}.csv and _numbers.csv.")
+
+
+def gconfig_registry():
+    from grokrepro.claims import registry
+
+    return registry()
+
+
 def figure_outputs(paper, figure):
     base = f"results/{paper}/{figure}"
     return [f"{base}.pdf", f"{base}.png", f"{base}.csv", f"{base}_numbers.csv"]

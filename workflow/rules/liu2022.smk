@@ -8,13 +8,14 @@ localrules:
 rule liu2022_fig4d:
     output:
         pdf="results/liu2022/fig4d.pdf",
-        png="results/liu2022/fig4d.png",
+        png=report("results/liu2022/fig4d.png", caption="../report/figure.rst", category="Liu et al. (2022)"),
         csv="results/liu2022/fig4d.csv",
         numbers="results/liu2022/fig4d_numbers.csv",
         provenance="results/liu2022/fig4d_provenance.json",
     log:
         "results/logs/liu2022/fig4d.log",
     params:
+        caption=figure_caption("liu2022", "fig4d"),
         cfg=LIU["fig4d"],
         scale=SCALE,
         device=config["device"],
@@ -113,7 +114,7 @@ rule liu2022_panel_figure:
         contrast=lambda wc: ["results/liu2022/runs/fig6d_contrast.csv"] if "contrast" in LIU[wc.panel] else [],
     output:
         pdf="results/liu2022/{panel}.pdf",
-        png="results/liu2022/{panel}.png",
+        png=report("results/liu2022/{panel}.png", caption="../report/figure.rst", category="Liu et al. (2022)"),
         csv="results/liu2022/{panel}.csv",
         numbers="results/liu2022/{panel}_numbers.csv",
     log:
@@ -121,6 +122,7 @@ rule liu2022_panel_figure:
     wildcard_constraints:
         panel="|".join(FIG6_PANELS + APPG_PANELS),
     params:
+        caption=lambda wc: figure_caption("liu2022", wc.panel),
         panel=lambda wc: wc.panel,
         cfg=lambda wc: LIU[wc.panel],
         title=lambda wc: PANEL_TITLES[wc.panel],
@@ -138,7 +140,8 @@ rule liu2022_panel_robustness:
         reference=panel_reference,
     output:
         pdf="results/liu2022/{panel}_robustness.pdf",
-        png="results/liu2022/{panel}_robustness.png",
+        png=report("results/liu2022/{panel}_robustness.png", caption="../report/figure.rst",
+                   category="Liu et al. (2022), robustness"),
         csv="results/liu2022/{panel}_robustness.csv",
         numbers="results/liu2022/{panel}_robustness_numbers.csv",
     log:
@@ -147,6 +150,7 @@ rule liu2022_panel_robustness:
         panel="|".join(FIG6_PANELS),
     localrule: True
     params:
+        caption=lambda wc: figure_caption("liu2022", wc.panel, robustness=True),
         panel=lambda wc: wc.panel,
         cfg=lambda wc: LIU[wc.panel],
         title=lambda wc: PANEL_TITLES[wc.panel],
@@ -183,7 +187,8 @@ for _fig, (_block, _inputs, _trains, _modules) in MICRO_RULES.items():
     _base = f"results/liu2022/{_fig}"
     _outputs = dict(csv=f"{_base}.csv", provenance=f"{_base}_provenance.json")
     if _fig != "fraction_sweep":
-        _outputs.update(pdf=f"{_base}.pdf", png=f"{_base}.png", numbers=f"{_base}_numbers.csv")
+        _outputs.update(pdf=f"{_base}.pdf", numbers=f"{_base}_numbers.csv",
+                        png=report(f"{_base}.png", caption="../report/figure.rst", category="Liu et al. (2022)"))
 
     rule:
         name:
@@ -196,6 +201,7 @@ for _fig, (_block, _inputs, _trains, _modules) in MICRO_RULES.items():
             f"results/logs/liu2022/{_fig}.log",
         localrule: not _trains
         params:
+            caption=figure_caption("liu2022", _fig),
             figure=_fig,
             cfg=LIU[_block],
             scale=SCALE,

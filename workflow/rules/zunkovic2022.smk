@@ -18,11 +18,12 @@ for _fig in ZUN_FIGURES:
             csv=f"{_base}.csv",
             numbers=f"{_base}_numbers.csv",
             pdf=f"{_base}.pdf",
-            png=f"{_base}.png",
+            png=report(f"{_base}.png", caption="../report/figure.rst", category="Žunkovič & Ilievski (2022)"),
             provenance=f"{_base}_provenance.json",
         log:
             f"results/logs/zunkovic2022/{_fig}.log",
         params:
+            caption=figure_caption("zunkovic2022", _fig),
             figure=_fig,
             cfg=ZUN[_fig],
             scale=SCALE,

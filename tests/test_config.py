@@ -99,9 +99,12 @@ def test_issue3_config_errors_name_the_key(tmp_path, block, key, value, match):
 @pytest.mark.parametrize("block, key, value, match", [
     ("perceptron", "fit_alphas", [8, 64], r"perceptron.fit_alphas.*\[64\]"),
     ("perceptron", "fit_alphas", [8], "perceptron.fit_alphas.*two"),
-    ("perceptron", "alphas", [], r"\['perceptron'\]\['properties'\]\['alphas'\]"),
-    ("perceptron", "m", 0, r"\['perceptron'\]\['properties'\]\['m'\]"),
-    ("perceptron", "lambda2", -1.0, r"\['perceptron'\]\['properties'\]\['lambda2'\]"),
+    ("perceptron", "alphas", [], r"config key 'zunkovic2022\.perceptron\.alphas'"),
+    ("perceptron", "m", 0, r"config key 'zunkovic2022\.perceptron\.m'"),
+    ("perceptron", "lambda2", -1.0, r"config key 'zunkovic2022\.perceptron\.lambda2'"),
+    ("fig5", "mc_draws", "many", r"config key 'zunkovic2022\.fig5\.mc_draws'"),
+    ("fig3", "mp_dps", 30, r"config key 'zunkovic2022\.fig3\.mp_dps'"),
+    ("exp1d_dynamics", "prox_dt", 0.01, r"config key 'zunkovic2022\.exp1d_dynamics\.prox_dt'"),
 ])
 def test_issue5_config_errors_name_the_key(tmp_path, block, key, value, match):
     cfg = _base()

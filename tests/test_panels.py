@@ -212,3 +212,24 @@ def test_dispatcher_routes_each_phase_claim_to_its_evaluator(tmp_path):
     _seed_numbers({58: 0.97}).to_csv(path, index=False)
     assert "agreement" in evaluate("L-14", {"numbers": [str(path)]}, "paper").measured_value
     assert evaluate("L-15", {"numbers": [str(path)]}, "paper").verdict == "not_run"  # no anchor rows
+
+
+def test_multi_panel_claims_use_each_panels_own_paper_seed():
+    """L-22 / L-23 span Figs 6b-d, whose paper seeds differ (58, 6, 0): each panel is read at its own paper seed,
+    and a robustness seed is the same seed in every panel."""
+    rows = []
+    for panel, paper_seed, median in (("fig6b", 58, 4500.0), ("fig6c", 6, 7800.0), ("fig6d", 0, 7700.0)):
+        for seed, is_paper in ((paper_seed, True), (1, False)):
+            for q, v in (("grokking_gap_min", 1100.0), ("grokking_gap_median", median),
+                         ("grokking_gap_max", 9e4)):
+                rows.append(dict(panel=panel, loss="mse", seed=seed, paper_seed=is_paper, quantity=q, value=v,
+                                 method="measured", x=np.nan, y=np.nan))
+            rows.append(dict(panel=panel, loss="mse", seed=seed, paper_seed=is_paper,
+                             quantity="grokking_gap_median", value=median, method="authors_data", x=np.nan, y=np.nan))
+    numbers = pd.DataFrame(rows, columns=fig6.NUMBER_COLUMNS)
+    rec = claims_phase.l23_gaps(numbers, "paper", "x")
+    assert rec.verdict == "reproduced" and "nan" not in rec.measured_value, rec.measured_value
+    doctored = numbers.copy()
+    doctored.loc[(doctored.panel == "fig6c") & doctored.paper_seed & (doctored.method == "measured")
+                 & (doctored.quantity == "grokking_gap_median"), "value"] = 2000.0
+    assert claims_phase.l23_gaps(doctored, "paper", "x").verdict != "reproduced"

@@ -37,6 +37,20 @@ def _seeds(numbers: pd.DataFrame) -> tuple[int | None, dict[int, pd.DataFrame]]:
     return paper_seed, {int(s): g for s, g in nums.groupby("seed")}
 
 
+PAPER = -1  # key of "each panel's own paper seed" when claims span panels whose paper seeds differ
+
+
+def _seeds_across_panels(numbers: pd.DataFrame) -> tuple[int | None, dict[int, pd.DataFrame]]:
+    """As :func:`_seeds` for claims over several panels (L-22, L-23): the paper seeds differ between panels (6b 58,
+    6c 6, 6d 0), so each panel's paper-seed rows are grouped under the key ``PAPER``; robustness seeds keep their
+    numbers (they are the same seeds in every panel)."""
+    nums = numbers[numbers.method != "robustness"].drop_duplicates(subset=KEYS + ["seed"])
+    if not nums.paper_seed.astype(bool).any():
+        return None, {}
+    key = nums.seed.where(~nums.paper_seed.astype(bool), PAPER).astype(int)
+    return PAPER, {int(k): g for k, g in nums.groupby(key)}
+
+
 def _get(nums: pd.DataFrame, quantity: str, method: str = "measured", panel: str | None = None) -> float:
     sel = nums[(nums.quantity == quantity) & (nums.method == method)]
     if panel is not None:
@@ -164,7 +178,7 @@ CORNER_CHECKS = ("corner_high_lr_low_wd_is_memorization", "corner_high_lr_high_w
 
 def l22_corners(numbers: pd.DataFrame, scale: str, artifact: str, note: str = "") -> ClaimRecord:
     """L-22 on Figs 6b-d: every structural check on every panel, per seed."""
-    paper_seed, by_seed = _seeds(numbers)
+    paper_seed, by_seed = _seeds_across_panels(numbers)
     if paper_seed is None:
         return ClaimRecord("L-22", "no run of the paper's seed", "", "not_run", scale, artifact, note)
     panels_ = sorted(numbers.panel.unique())
@@ -189,7 +203,7 @@ def l22_corners(numbers: pd.DataFrame, scale: str, artifact: str, note: str = ""
 def l23_gaps(numbers: pd.DataFrame, scale: str, artifact: str, note: str = "") -> ClaimRecord:
     """L-23: grokking gaps (val - train) over the G cells of Figs 6b-d, the paper seed against the authors' data,
     with the seed-to-seed range of the medians."""
-    paper_seed, by_seed = _seeds(numbers)
+    paper_seed, by_seed = _seeds_across_panels(numbers)
     if paper_seed is None:
         return ClaimRecord("L-23", "no run of the paper's seed", "", "not_run", scale, artifact, note)
     p = by_seed[paper_seed]

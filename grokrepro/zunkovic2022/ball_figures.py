@@ -13,10 +13,6 @@ from scipy import interpolate
 from grokrepro.zunkovic2022 import ball as B
 from grokrepro.zunkovic2022.numbers import make_numbers
 
-def settings(name: str, cfg: dict) -> dict:
-    """The figure's config block (``zunkovic2022.<name>`` in config/config.yaml, resolved for the scale)."""
-    return dict(cfg)
-
 
 def _spread(nu: np.ndarray) -> tuple[float, float]:
     """(median, its large-sample se 1.2533 σ/√n)."""
@@ -42,7 +38,7 @@ def exponent(cfg: dict, seed: int):
     """Z-13: ν from exact flows (uniform ball, closed-form cap error); Z-14: ν with boundary density ∝ δh^{−ξ}
     (training sets drawn from that density, cap error by quadrature via a log-log spline), the cap-mass exponent
     fitted directly, and checks of the quadrature (ξ = 0 vs closed form; MC of the ξ-density)."""
-    c = settings("ball_exponent", cfg)
+    c = dict(cfg)
     rng = np.random.default_rng(seed)
     base = dict(eps=c["eps"], N=c["N"], lambda2=c["lambda2"])
     win = tuple(c["fit_window"])
@@ -93,7 +89,7 @@ def exponent(cfg: dict, seed: int):
 
 def fig5(cfg: dict, seed: int):
     """Fig 5 grids (definition-level MC), the p. 14 statements in the λ2 → ∞ limit, and lasso / proximal checks."""
-    c = settings("fig5", cfg)
+    c = dict(cfg)
     rng = np.random.default_rng(seed)
     d = c["defaults"]
     rows, tidy = [], []
@@ -200,7 +196,7 @@ def fig6(cfg: dict, seed: int):
     condition ‖w_⊥(0)‖² < 1 − 1/ε² (Eq. 40): p_fast = the fraction meeting it, fast t_G = their mean, slow t_G = the
     median of the others; the histogram's shape is read from the modes of a KDE of log10 t_G (heights ≥
     ``kde_min_rel_height`` of the highest); a fast-side mode is one at shorter t_G than the main mode."""
-    c = settings("fig6", cfg)
+    c = dict(cfg)
     rng = np.random.default_rng(seed)
     rows, tidy = [], []
     for D, l2, eps in c["settings"]:

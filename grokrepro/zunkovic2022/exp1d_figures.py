@@ -15,11 +15,6 @@ import pandas as pd
 from grokrepro.zunkovic2022 import exp1d as m
 from grokrepro.zunkovic2022.numbers import make_numbers
 
-def settings(figure: str, cfg: dict) -> dict:
-    """The figure's config block (config/config.yaml, ``zunkovic2022.<figure>``, resolved for the scale); the schema
-    requires every key, so there are no silent fallbacks here."""
-    return dict(cfg)
-
 
 def _grid(spec: dict) -> np.ndarray:
     return np.linspace(float(spec["start"]), float(spec["stop"]), int(spec["num"]))
@@ -56,7 +51,7 @@ def _grok_sets(c: dict, K: int, rng, width: float):
 
 def dynamics(cfg: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Figure ``exp1d_dynamics``: Z-01 (b(t)), Z-02 (E(t)), Z-03 (ν), Z-04 (⟨⟨E⟩⟩), Z-05 (Eq. 11), Z-10 (Eq. 16)."""
-    s = settings("exp1d_dynamics", cfg)
+    s = dict(cfg)
     rng = np.random.default_rng(seed)
     tidy, rows = [], []
     # Z-01
@@ -197,7 +192,7 @@ def dynamics(cfg: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def fig2(cfg: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig 2: P_grok(ε_λ) for N = 2, 5, 10 by quadrature (Eq. 14), Eq. 15 and MC; normalisation; Z-09 limits."""
-    s = settings("fig2", cfg)
+    s = dict(cfg)
     rng = np.random.default_rng(seed)
     grid = np.asarray(s["eps_lambda_grid"], float)
     fine = _grid(s["eps_lambda_fine"])
@@ -238,7 +233,7 @@ def fig2(cfg: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 def fig3(cfg: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig 3: t_G densities for N = 2, 5, 10 at ε_λ = 0.4, 0.04, 0.004 (λ1 = λ2 = 0, ε = ε_λ); Eq. 17 (N = 2, mpmath)
     and MC of Eq. 16 over grokking training sets; mean/median t_G, Eq. 17 integral vs Eq. 15, PDF L1 distance."""
-    s = settings("fig3", cfg)
+    s = dict(cfg)
     rng = np.random.default_rng(seed)
     edges = _grid(s["hist_edges"])
     width = np.diff(edges)

@@ -6,7 +6,7 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir)))
 from grokrepro import config as gconfig  # noqa: E402
-from grokrepro.claims import claim_ids  # noqa: E402
+from grokrepro.claims import claim_ids, registry  # noqa: E402
 from grokrepro.hashing import source_hash  # noqa: E402
 from grokrepro.liu2022 import panels  # noqa: E402
 from grokrepro.zunkovic2022 import figures as zfigures  # noqa: E402
@@ -88,7 +88,7 @@ PAPER_TITLES = {"liu2022": "Liu et al. (2022), Towards Understanding Grokking",
 
 def figure_caption(paper, figure, robustness=False):
     """The `snakemake --report` caption of a figure: which paper figure it is and the claims it carries."""
-    reg = gconfig_registry()
+    reg = registry()
     if paper == "zunkovic2022":
         ids = [c for c, f in zfigures.figure_of().items() if f == figure]
     else:
@@ -98,12 +98,6 @@ def figure_caption(paper, figure, robustness=False):
     claims = f"Claims: {', '.join(ids)} (verdicts in results/CLAIMS.md and results/REPORT.md)." if ids else ""
     return (f"{PAPER_TITLES[paper]}, {figure} at {SCALE} scale: {what}. {claims} "
             f"Data: results/{paper}/{figure}{'_robustness' if robustness else ''}.csv and _numbers.csv.")
-
-
-def gconfig_registry():
-    from grokrepro.claims import registry
-
-    return registry()
 
 
 def figure_outputs(paper, figure):

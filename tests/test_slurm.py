@@ -56,6 +56,7 @@ def test_quick_fig6b_through_slurm_equals_a_local_run(slurm, tmp_path):
         except subprocess.TimeoutExpired:  # the executor can hang on a broken status command: kill, don't wait
             for p in procs.values():
                 p.kill()
+                p.communicate()  # reap and close the pipes (no ResourceWarning leaking into later tests)
             pytest.fail(f"the {name} run took longer than {TIMEOUT_S} s")
         assert proc.returncode == 0, f"{name} run failed:\n{logs[name][-4000:]}"
     # the training jobs really went through the scheduler: the executor keeps one log per SLURM job

@@ -15,6 +15,7 @@ import pandas as pd
 
 from grokrepro.claims import ClaimRecord
 from grokrepro.liu2022 import phases
+from grokrepro.liu2022.fig6 import ROBUSTNESS_SEEDS_ASKED
 
 AGREEMENT_TOLERANCE = 0.95
 ANCHOR_REL_TOL = 0.01
@@ -64,6 +65,8 @@ def _robust_verdict(paper_ok: bool, per_seed: dict[int, bool]) -> tuple[str, str
     text = f"holds for the paper's seed: {'yes' if paper_ok else 'no'}; for {k} of {n} seeds"
     if n == 1:
         text += " (robustness seeds not run)"
+    elif n - 1 < ROBUSTNESS_SEEDS_ASKED:
+        text += f" ({n - 1} of the {ROBUSTNESS_SEEDS_ASKED} robustness seeds run; the verdict may change)"
     if paper_ok and most:
         return "reproduced", text
     return ("partial" if paper_ok or most else "not_reproduced"), text

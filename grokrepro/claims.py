@@ -106,6 +106,33 @@ def scorecard_markdown(df: pd.DataFrame, sections: list[str] = ()) -> str:
 PHASE_CLAIMS = tuple(f"L-{i}" for i in range(14, 24)) + ("L-36", "L-37", "L-38")
 
 
+def _liu_evaluators() -> dict:
+    """Liu et al. claim ID -> evaluator ``f(numbers, scale, artifact, note, **options)`` (L-01 and L-02 aside)."""
+    from grokrepro.liu2022 import claims as liu
+    from grokrepro.liu2022 import claims_micro as micro
+    from grokrepro.liu2022 import claims_phase as phase
+
+    evaluators = {"L-05": liu.l05_default_run, "L-06": liu.l06_losses, "L-22": phase.l22_corners,
+                  "L-23": phase.l23_gaps, "L-36": phase.l36_batch, "L-37": phase.l37_init, "L-38": phase.l38_repr_wd,
+                  "L-03": micro.l03_fig4a, "L-04": micro.l04_fig4b,
+                  "L-07": micro.l07_fig4c, "L-08": micro.l08_default_split, "L-09": micro.l09_fig3,
+                  "L-10": micro.l10_fig3c, "L-11": micro.l11_lambda3, "L-12": micro.l12_predicted_steps,
+                  "L-13": micro.l13_conservation, "L-33": micro.l33_ideal, "L-34": micro.l34_curriculum,
+                  "L-35": micro.l35_hierarchy, "L-39": micro.l39_hexagon, "L-40": micro.l40_s3_fraction,
+                  "L-42": micro.l42_fig2}
+    for ids, f in ((("L-14", "L-16", "L-18", "L-20"), phase.map_claim),
+                   (("L-15", "L-17", "L-19", "L-21"), phase.anchor_claim)):
+        evaluators.update({c: functools.partial(f, c) for c in ids})
+    return evaluators
+
+
+def implemented(claim_id: str) -> bool:
+    """Whether the claim has an evaluator (else it is ``not_run`` until its issue lands)."""
+    from grokrepro.zunkovic2022 import figures
+
+    return claim_id in ("L-01", "L-02") or claim_id in _liu_evaluators() or claim_id in figures.claims()
+
+
 def evaluate(claim_id: str, inputs: dict, scale: str, *, phase_cfg: dict | None = None,
              options: dict | None = None):
     """The record of one claim: its evaluator's verdict, or ``not_run`` where none exists yet.
@@ -118,7 +145,6 @@ def evaluate(claim_id: str, inputs: dict, scale: str, *, phase_cfg: dict | None 
 
     from grokrepro.liu2022 import claims as liu
     from grokrepro.liu2022 import claims_micro as micro
-    from grokrepro.liu2022 import claims_phase as phase
 
     phase_cfg, options = phase_cfg or {}, options or {}
     if claim_id.startswith("Z-"):
@@ -126,21 +152,11 @@ def evaluate(claim_id: str, inputs: dict, scale: str, *, phase_cfg: dict | None 
     if claim_id == "L-02":
         reference_dir = str(Path(list(inputs["reference"])[0]).parent)
         return liu.l02_table1(reference_dir, scale, gap=phase_cfg.get("gap", 1000))
-    evaluators = {"L-05": liu.l05_default_run, "L-06": liu.l06_losses, "L-22": phase.l22_corners,
-                  "L-23": phase.l23_gaps, "L-36": phase.l36_batch, "L-37": phase.l37_init, "L-38": phase.l38_repr_wd,
-                  "L-03": micro.l03_fig4a, "L-04": micro.l04_fig4b,
-                  "L-07": micro.l07_fig4c, "L-08": micro.l08_default_split, "L-09": micro.l09_fig3,
-                  "L-10": micro.l10_fig3c, "L-11": micro.l11_lambda3, "L-12": micro.l12_predicted_steps,
-                  "L-13": micro.l13_conservation, "L-33": micro.l33_ideal, "L-34": micro.l34_curriculum,
-                  "L-35": micro.l35_hierarchy, "L-39": micro.l39_hexagon, "L-40": micro.l40_s3_fraction,
-                  "L-42": micro.l42_fig2}
     if claim_id == "L-01":
         from grokrepro.liu2022.micro import setup_counts
 
         return micro.l01_setup(setup_counts(), scale, "grokrepro/liu2022/micro.py (counted from the task code)")
-    for ids, f in ((("L-14", "L-16", "L-18", "L-20"), phase.map_claim),
-                   (("L-15", "L-17", "L-19", "L-21"), phase.anchor_claim)):
-        evaluators.update({c: functools.partial(f, c) for c in ids})
+    evaluators = _liu_evaluators()
     if claim_id not in evaluators:
         return not_run(claim_id, scale)
     paths = inputs["numbers"]

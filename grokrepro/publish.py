@@ -27,11 +27,15 @@ PENDING = "paper-scale run pending: its inputs were not produced in the publishe
 
 def _partial_scorecard(results: Path) -> None:
     records = [pd.read_csv(f, keep_default_na=False) for f in sorted((results / "claims").glob("*.csv"))]
+    # a not_run record written before its claim's evaluator landed is stale: the claim is pending, not unimplemented
+    records = [r for r in records if not (r.verdict.iloc[0] == "not_run" and claims_mod.implemented(r.claim_id.iloc[0]))]
     have = {r.claim_id.iloc[0] for r in records}
     for cid in claims_mod.claim_ids():
         if cid not in have:
             rec = claims_mod.not_run(cid, "paper")
-            records.append(pd.DataFrame([dataclasses.replace(rec, note=f"{PENDING} ({rec.note})").row()]))
+            if claims_mod.implemented(cid):  # else the record says which issue will implement it
+                rec = dataclasses.replace(rec, note=PENDING)
+            records.append(pd.DataFrame([rec.row()]))
     table = claims_mod.gather(records)
     io.write_csv(table, results / "claims.csv")
     robust = [pd.read_csv(f) for f in sorted(results.glob("liu2022/*_robustness_numbers.csv"))]

@@ -1,0 +1,43 @@
+"""``grokrepro.publish --partial``: a snapshot refreshed while some paper-scale runs are pending."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pandas as pd
+import pytest
+
+from grokrepro import claims, io, publish
+
+
+def _results(tmp_path):
+    res = tmp_path / "results"
+    (res / "claims").mkdir(parents=True)
+    (res / "liu2022").mkdir()
+    io.write_json({"figure": "fig6b", "scale": "paper"}, res / "liu2022" / "fig6b_provenance.json")
+    ran = dataclasses.replace(claims.not_run("L-16", "paper"), measured_value="seed 58: agreement 0.983",
+                              verdict="reproduced", note="")
+    stale = claims.not_run("L-36", "paper")  # written before App G's evaluator landed
+    assert "not implemented yet" in stale.note
+    for rec in (ran, stale):
+        io.write_csv(pd.DataFrame([rec.row()]), res / "claims" / f"{rec.claim_id}.csv")
+    return res
+
+
+def test_partial_publish_marks_implemented_claims_pending_not_unimplemented(tmp_path):
+    res = _results(tmp_path)
+    publish.publish(res, tmp_path / "published", partial=True)
+    table = pd.read_csv(tmp_path / "published" / "claims.csv", keep_default_na=False).set_index("claim_id")
+    assert sorted(table.index) == sorted(claims.claim_ids())
+    assert table.loc["L-16", "verdict"] == "reproduced"
+    for cid in ("L-36", "L-37", "L-14"):  # implemented, not run here: pending (L-36's stale record is dropped)
+        assert table.loc[cid, "verdict"] == "not_run" and table.loc[cid, "note"] == publish.PENDING, cid
+    assert table.loc["L-24", "note"].startswith("not implemented yet (issue #7)")
+    assert json.loads((tmp_path / "published" / "provenance.json").read_text())["partial"] is True
+
+
+@pytest.mark.parametrize("cid, expected", [("L-01", True), ("L-14", True), ("L-38", True), ("Z-44", True),
+                                           ("L-24", False), ("Z-30", False)])
+def test_implemented_follows_the_evaluators(cid, expected):
+    assert claims.implemented(cid) is expected

@@ -113,7 +113,9 @@ def start() -> dict[str, int]:
     Path("/run/munge").mkdir(parents=True, exist_ok=True)
     shutil.chown("/run/munge", "munge", "munge")
     commands = {"munged": ["runuser", "-u", "munge", "--", "/usr/sbin/munged"],
-                "slurmctld": ["/usr/sbin/slurmctld"], "slurmd": ["/usr/sbin/slurmd"]}
+                # -c: forget the jobs a killed earlier test run left in the saved state (they would keep the node
+                # "mixed", never idle); the cluster is this helper's own (marked slurm.conf)
+                "slurmctld": ["/usr/sbin/slurmctld", "-c"], "slurmd": ["/usr/sbin/slurmd"]}
     for name in ("munged", "slurmctld", "slurmd"):
         if _alive(_pid(name)):
             continue

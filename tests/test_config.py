@@ -111,3 +111,16 @@ def test_issue5_config_errors_name_the_key(tmp_path, block, key, value, match):
     cfg["zunkovic2022"][block][key] = value
     with pytest.raises(Exception, match=match):
         gconfig.load(_write(tmp_path, cfg))
+
+
+@pytest.mark.parametrize("overlay", sorted((ROOT / "config" / "overlays").glob("*.yaml")), ids=lambda p: p.name)
+def test_overlays_merge_into_a_valid_config(overlay):
+    """Each overlay, merged over config.yaml as Snakemake merges --configfile files, still validates."""
+    from snakemake.utils import update_config
+
+    cfg = _base()
+    update_config(cfg, yaml.safe_load(overlay.read_text()))
+    assert gconfig.schema_error(cfg) is None
+    gconfig.check(cfg)
+    for panel in ("fig6a", "fig6b", "fig6c", "fig6d"):  # the overlays only narrow the robustness seeds
+        assert set(cfg["liu2022"][panel]["robustness_seeds"]["paper"]) <= {1, 2, 3}

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from grokrepro.claims import COLUMNS, claim_ids
-from grokrepro.liu2022.panels import RUN_COLUMNS
+from grokrepro.liu2022.panels import RUN_COLUMNS, axis_values
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = ROOT / "results" / "published"
@@ -36,7 +36,19 @@ def test_snapshot_is_complete_and_paper_scale():
             assert (PUBLISHED / "liu2022" / f"{name}{suffix}").exists()
 
 
-PANEL_CELLS = {"fig6a": 169, "fig6b": 176, "fig6c": 176, "fig6d": 176, "fig13": 154, "fig14": 154, "fig15": 132}
+def _paper_panels() -> dict:
+    import yaml
+
+    from grokrepro.config import PANELS, for_scale
+
+    liu = for_scale(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), "paper")["liu2022"]
+    return {p: liu[p] for p in PANELS}
+
+
+PANEL_CFG = _paper_panels()
+# runs per panel table: grid cells x losses (Fig 6: 169 or 176 cells, one loss; App G: 77, 77, 66 cells, two losses)
+PANEL_RUNS = {p: len(axis_values(c["x"])) * len(axis_values(c["y"])) * len(c["losses"]) for p, c in PANEL_CFG.items()}
+PAPER_SEEDS = {p: c["seed"] for p, c in PANEL_CFG.items()}
 PANEL_CLAIMS = {"L-14": ["fig6a"], "L-15": ["fig6a"], "L-16": ["fig6b"], "L-17": ["fig6b"], "L-18": ["fig6c"],
                 "L-19": ["fig6c"], "L-20": ["fig6d"], "L-21": ["fig6d"], "L-22": ["fig6b", "fig6c", "fig6d"],
                 "L-23": ["fig6b", "fig6c", "fig6d"], "L-36": ["fig13"], "L-37": ["fig14"], "L-38": ["fig15"]}
@@ -59,11 +71,25 @@ def test_snapshot_panels_are_whole_paper_grids():
         panel = path.stem.split("_seed")[0]
         runs = pd.read_csv(path)
         assert runs.columns.tolist() == RUN_COLUMNS
-        assert len(runs) == PANEL_CELLS[panel] * (2 if panel in ("fig13", "fig14", "fig15") else 1), path.name
+        assert len(runs) == PANEL_RUNS[panel], path.name
         rec = prov[f"liu2022/{path.stem}"]
         assert rec["scale"] == "paper" and rec["config"]["steps"] == 100_000
         for suffix in (".pdf", ".png", ".csv", "_numbers.csv"):
             assert (PUBLISHED / "liu2022" / f"{panel}{suffix}").exists(), f"{panel}{suffix}"
+
+
+def test_snapshot_robustness_seeds_are_the_published_overlays():
+    """The robustness seeds in the snapshot are exactly those config/overlays/published.yaml lists (the record of how
+    the snapshot was made while seeds are pending), and each panel's robustness table counts them all."""
+    import yaml
+
+    overlay = yaml.safe_load((ROOT / "config" / "overlays" / "published.yaml").read_text())["liu2022"]
+    for panel in ("fig6a", "fig6b", "fig6c", "fig6d"):
+        seeds = {int(p.stem.split("_seed")[1]) for p in (PUBLISHED / "liu2022" / "runs").glob(f"{panel}_seed*.csv")}
+        listed = set(overlay[panel]["robustness_seeds"]["paper"])
+        assert seeds == listed | {PAPER_SEEDS[panel]}, (panel, seeds, listed)
+        robust = pd.read_csv(PUBLISHED / "liu2022" / f"{panel}_robustness.csv")
+        assert robust.n_seeds.max() == len(seeds), panel
 
 
 def test_snapshot_panel_claims_follow_from_their_numbers():

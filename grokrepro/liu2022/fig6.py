@@ -221,8 +221,10 @@ def robustness_markdown(numbers: pd.DataFrame) -> str:
     authors' map; per panel, the share of cells on which all seeds agree and the modal phase's agreement."""
     lines = ["## Phase diagrams over seeds (robustness, issue #4)", "",
              "Each Fig 6 panel trained with the paper's seed and the robustness seeds; agreement is the share of "
-             "cells in the authors' phase (their data are one seed, the paper's).", "",
-             "| panel | seed | C | G | M | X | agreement with the authors' map |", "|---|---|---|---|---|---|---|"]
+             "cells in the authors' phase (their data are one seed, the paper's). \"val only\": validation accuracy "
+             "reached the threshold but training accuracy never did (no phase of the paper's four).", "",
+             "| panel | seed | C | G | M | X | val only | agreement with the authors' map |",
+             "|---|---|---|---|---|---|---|---|"]
     nums = numbers[numbers.method != "robustness"].drop_duplicates(subset=["panel", "loss", "seed", "quantity",
                                                                          "method", "x", "y"])
     summary = []
@@ -233,7 +235,7 @@ def robustness_markdown(numbers: pd.DataFrame) -> str:
             a = g[(g.seed == s) & (g.quantity == "agreement_fraction")].value
             tag = " (paper)" if g[g.seed == s].paper_seed.iloc[0] else ""
             lines.append(f"| {panel} | {s}{tag} | " + " | ".join(f"{m.get(f'count_{p}', np.nan):.0f}"
-                                                               for p in phases.PHASES)
+                                                               for p in phases.PHASES + ("val_only",))
                          + f" | {a.iloc[0]:.1%} |" if len(a) else " | – |")
         r = numbers[(numbers.panel == panel) & (numbers.method == "robustness")].set_index("quantity").value
         if len(r):

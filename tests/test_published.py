@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from grokrepro.claims import COLUMNS, claim_ids
 from grokrepro.liu2022.panels import RUN_COLUMNS, axis_values
@@ -37,8 +38,6 @@ def test_snapshot_is_complete_and_paper_scale():
 
 
 def _paper_panels() -> dict:
-    import yaml
-
     from grokrepro.config import PANELS, for_scale
 
     liu = for_scale(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), "paper")["liu2022"]
@@ -81,8 +80,6 @@ def test_snapshot_panels_are_whole_paper_grids():
 def test_snapshot_robustness_seeds_are_the_published_overlays():
     """The robustness seeds in the snapshot are exactly those config/overlays/published.yaml lists (the record of how
     the snapshot was made while seeds are pending), and each panel's robustness table counts them all."""
-    import yaml
-
     overlay = yaml.safe_load((ROOT / "config" / "overlays" / "published.yaml").read_text())["liu2022"]
     for panel in ("fig6a", "fig6b", "fig6c", "fig6d"):
         seeds = {int(p.stem.split("_seed")[1]) for p in (PUBLISHED / "liu2022" / "runs").glob(f"{panel}_seed*.csv")}

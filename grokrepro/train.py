@@ -14,8 +14,13 @@ at t is measured before update t (L-D12). "Never reached" is kept as -1 here and
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from dataclasses import asdict, dataclass, field
+import sys
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -71,6 +76,13 @@ class TrainSettings:
     check_every: int = 50
     progress: bool = True
     desc: str = "train"
+    # Checkpointing (off when ``checkpoint`` is ""): the state is saved to that file at most every
+    # ``checkpoint_every_s`` seconds (at a ``check_every`` boundary) and once the training has finished; a later call
+    # with the same runs, settings, device, thread count, torch version and ``checkpoint_key`` (e.g. a hash of the
+    # sources) resumes from it and gives the same numbers as an uninterrupted run. The caller deletes the file.
+    checkpoint: str = ""
+    checkpoint_every_s: float = 600.0
+    checkpoint_key: str = ""
 
 
 @dataclass
@@ -84,6 +96,9 @@ class TrainResult:
     history: pd.DataFrame
     embeddings: np.ndarray | None = None
     record_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # One entry per batch that this call resumed from a checkpoint: the first step it trained (``steps`` when the
+    # checkpoint held a finished training). Empty for a fresh training.
+    resumed_from: tuple[int, ...] = ()
 
 
 def resolve_device(device: str) -> torch.device:
@@ -343,7 +358,11 @@ def train_batched(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
     parts = []
     for size in groups:
         idx = [i for i, s in enumerate(sizes) if s == size]
-        parts.append((idx, _train_group([runs[i] for i in idx], cfg)))
+        group_cfg = cfg
+        if cfg.checkpoint:
+            path = Path(cfg.checkpoint)
+            group_cfg = replace(cfg, checkpoint=str(path.with_name(f"{path.stem}_bs{size}{path.suffix}")))
+        parts.append((idx, _train_group([runs[i] for i in idx], group_cfg)))
     summary = pd.concat([res.summary.assign(model=idx) for idx, res in parts]).sort_values("model")
     history = pd.concat([res.history.assign(model=np.asarray(idx, dtype=np.int64)[res.history.model.to_numpy(dtype=np.int64)])
                          for idx, res in parts])
@@ -355,7 +374,45 @@ def train_batched(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
         for idx, res in parts:
             emb[:, idx] = res.embeddings
     return TrainResult(summary=summary.reset_index(drop=True), history=history, embeddings=emb,
-                       record_steps=parts[0][1].record_steps)
+                       record_steps=parts[0][1].record_steps,
+                       resumed_from=tuple(s for _, res in parts for s in res.resumed_from))
+
+
+class _Checkpoint:
+    """Save and resume one :func:`_train_group` call (see ``TrainSettings.checkpoint``).
+
+    The file holds a fingerprint of everything that determines the numbers; a file whose fingerprint differs (other
+    runs, settings, device, threads, torch or ``checkpoint_key``) is not resumed from but overwritten."""
+
+    IGNORED = ("progress", "desc", "checkpoint", "checkpoint_every_s")
+
+    def __init__(self, runs: list[RunSpec], cfg: TrainSettings, dev: torch.device):
+        self.path = Path(cfg.checkpoint)
+        self.every = float(cfg.checkpoint_every_s)
+        settings = {k: v for k, v in asdict(cfg).items() if k not in self.IGNORED}
+        key = dict(runs=[asdict(r) for r in runs], settings=settings, device=dev.type, torch=torch.__version__,
+                   threads=torch.get_num_threads() if dev.type == "cpu" else 0)
+        self.fingerprint = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+        self.last_save = time.monotonic()
+
+    def load(self) -> dict | None:
+        if not self.path.exists():
+            return None
+        state = torch.load(self.path, map_location="cpu", weights_only=False)
+        if state.get("fingerprint") != self.fingerprint:
+            tqdm.write(f"checkpoint {self.path} was made for other runs or settings; starting afresh", file=sys.stderr)
+            return None
+        return state
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last_save >= self.every
+
+    def save(self, state: dict) -> None:
+        from grokrepro.io import atomic_path
+
+        with atomic_path(self.path) as tmp:
+            torch.save(dict(state, fingerprint=self.fingerprint), tmp)
+        self.last_save = time.monotonic()
 
 
 def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
@@ -373,7 +430,16 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
         raise ValueError(f"steps must be >= 1, got {cfg.steps}")
     dev = resolve_device(cfg.device)
     task = make_task(cfg.task, cfg.p, cfg.embed_dim)
-    b = _Batch(task, runs, cfg, dev)
+    ckpt = _Checkpoint(runs, cfg, dev) if cfg.checkpoint else None
+    saved = ckpt.load() if ckpt else None
+    if saved is not None and "result" in saved:
+        return replace(saved["result"], resumed_from=(cfg.steps,))
+    if saved is None:
+        b = _Batch(task, runs, cfg, dev)
+    else:
+        b = _Batch.__new__(_Batch)
+        b.__dict__.update(_to_device(saved["batch"], dev))
+        b.params = [p.detach().requires_grad_(True) for p in b.params]
     k_all = len(runs)
     pairs_all = torch.tensor(task.pairs, device=dev)
     labels_all = torch.tensor(task.labels, device=dev)
@@ -396,7 +462,18 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
     out_val_step, out_rqi_step = out_train_step.copy(), out_train_step.copy()
     out_diverged = np.zeros(k_all, dtype=bool)
     n = task.n_samples
-    ar = torch.arange(n, device=dev)
+    start = 0
+    if saved is not None:
+        start = saved["next_step"]
+        hist_rows, emb_hist, final = saved["hist_rows"], saved["emb_hist"], saved["final"]
+        last_step, out_diverged = saved["last_step"], saved["out_diverged"]
+        out_train_step, out_val_step, out_rqi_step = saved["out_train_step"], saved["out_val_step"], saved["out_rqi_step"]
+
+    def snapshot(next_step: int) -> dict:
+        return dict(next_step=next_step, batch=_to_device(b.__dict__, torch.device("cpu")), rows=rows.cpu(),
+                    hist_rows=hist_rows, emb_hist=emb_hist, final=final, last_step=last_step,
+                    out_diverged=out_diverged, out_train_step=out_train_step, out_val_step=out_val_step,
+                    out_rqi_step=out_rqi_step)
 
     def rows_for_step() -> torch.Tensor:
         if not b.shuffle:
@@ -462,12 +539,14 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
             if t is not None:
                 final[name][ids] = t[idx].detach().cpu().numpy()
 
-    bar = tqdm(total=cfg.steps, desc=cfg.desc, disable=not cfg.progress, mininterval=2.0, unit="step")
-    rows = rows_for_step()
+    bar = tqdm(total=cfg.steps, initial=start, desc=cfg.desc, disable=not cfg.progress, mininterval=2.0, unit="step")
+    if start:
+        tqdm.write(f"{cfg.desc}: resumed from {ckpt.path} at step {start}", file=sys.stderr)
+    rows = rows_for_step() if saved is None else saved["rows"].to(dev)
     pairs = pairs_all[rows]
     labels = labels_all[rows]
     out = _forward(task, b.params, pairs, b.grad_rows)
-    for step in range(cfg.steps):
+    for step in range(start, cfg.steps):
         loss = _loss_per_model(cfg, b, out, labels)
         if cfg.flavour == "train_add":  # validation accuracy from the outputs before this update (L-D12)
             with torch.no_grad():
@@ -510,6 +589,9 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
                 rows, pairs, labels = rows[~done], pairs[~done], labels[~done]
                 out = _forward(task, b.params, pairs, b.grad_rows)
             bar.set_postfix(active=len(b.ids), refresh=False)
+            if ckpt is not None and ckpt.due():
+                # Resuming recomputes ``out`` from the saved parameters and rows: the same forward as here.
+                ckpt.save(snapshot(step + 1))
     else:
         step = cfg.steps - 1
     if len(b.ids):
@@ -526,4 +608,18 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
         summary[f"final_{name}"] = arr
     history = pd.DataFrame(hist_rows, columns=["model", "step", "loss_train", "acc_train", "acc_val", "acc_all", "rqi"])
     history = history.sort_values(["model", "step"], kind="stable").reset_index(drop=True)
-    return TrainResult(summary=summary, history=history, embeddings=emb_hist, record_steps=record)
+    result = TrainResult(summary=summary, history=history, embeddings=emb_hist, record_steps=record)
+    if ckpt is not None:
+        ckpt.save(dict(result=result))
+    return replace(result, resumed_from=(start,) if saved is not None else ())
+
+
+def _to_device(obj, dev: torch.device):
+    """``obj`` (tensors in dicts, lists and tuples; anything else as is) with every tensor moved to ``dev``."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to(dev)
+    if isinstance(obj, dict):
+        return {k: _to_device(v, dev) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_device(v, dev) for v in obj)
+    return obj

@@ -135,3 +135,43 @@ def test_bad_input_fails_with_one_line_and_writes_nothing(tmp_path, case):
     finally:
         if results.exists():
             results.chmod(stat.S_IRWXU)
+
+
+def test_killed_panel_job_resumes_from_its_checkpoint(tmp_path):
+    """A phase-diagram job killed part-way through its training (a session or SLURM time limit) and run again resumes
+    from its checkpoint instead of step 0, ends with the table of an uninterrupted job byte for byte, says so in its
+    log and provenance, and removes the checkpoint folder."""
+    def small(cfg):  # 8 cells of Fig 6b for 3,000 steps: a few seconds
+        cfg["liu2022"]["fig6b"].update(steps={"paper": 100000, "quick": 3000},
+                                       quick_subset={"x_index": [0, 5, 8, 15], "y_index": [0, 4]})
+    configfile = _config_with(tmp_path, small)
+    target = "results/liu2022/runs/fig6b_seed58.csv"
+    straight = _snakemake(tmp_path / "straight", "--cores", "1", target, *QUICK, "checkpoint_minutes=0",
+                          configfile=configfile)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+
+    work = tmp_path / "killed"
+    ckpt = work / "results/liu2022/runs/checkpoints/fig6b_seed58/mse.pt"
+    cmd = SNAKEMAKE + ["--directory", str(work), "--configfile", str(configfile), "--cores", "1", target, *QUICK,
+                       "checkpoint_minutes=0.0001"]  # a save at every check (50 steps)
+    with (tmp_path / "killed.log").open("w") as sink:
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and not ckpt.exists():
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert proc.poll() is None, "the job finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert ckpt.exists() and not (work / target).exists()
+
+    assert _snakemake(work, "--unlock", *QUICK, configfile=configfile).returncode == 0
+    resumed = _snakemake(work, "--cores", "1", "--rerun-incomplete", target, *QUICK, "checkpoint_minutes=0.0001",
+                         configfile=configfile)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    log = (work / "results/logs/liu2022/fig6b_seed58.log").read_text()
+    assert "resumed from" in log
+    prov = yaml.safe_load((work / target.replace(".csv", "_provenance.json")).read_text())
+    assert 0 < prov["resumed_from"]["mse"][0] < 3000
+    assert not ckpt.parent.exists()
+    assert (work / target).read_bytes() == (tmp_path / "straight" / target).read_bytes()

@@ -1,5 +1,7 @@
 """The batched trainer against a plain per-model PyTorch loop (nn.Module + torch.optim.AdamW)."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -102,3 +104,87 @@ def test_progress_bar_shows_models_steps_and_eta_and_is_quiet_when_asked(capsys)
     assert "bar test" in err and "active=" in err and "/200" in err and "<" in err  # "elapsed<remaining"
     train_batched(runs, TrainSettings(steps=200, progress=False, desc="bar test"))
     assert capsys.readouterr().err == ""
+
+
+class _Killed(Exception):
+    """Stands in for the job being killed (a session or SLURM time limit) right after a checkpoint was written."""
+
+
+def _kill_after(monkeypatch, n_saves: int) -> list[int]:
+    """Make the ``n_saves``-th checkpoint save raise after writing; returns the saved ``next_step`` values."""
+    from grokrepro import train as train_mod
+
+    real, steps = train_mod._Checkpoint.save, []
+
+    def save(self, state):
+        real(self, state)
+        steps.append(state.get("next_step", -1))
+        if len(steps) == n_saves:
+            raise _Killed
+
+    monkeypatch.setattr(train_mod._Checkpoint, "save", save)
+    return steps
+
+
+def _assert_same_result(a, b):
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    pd.testing.assert_frame_equal(a.history, b.history)
+    np.testing.assert_array_equal(a.embeddings, b.embeddings)
+
+
+@pytest.mark.parametrize("flavour", ["notebook", "train_add"])
+def test_checkpoint_resume_gives_the_numbers_of_an_uninterrupted_run(tmp_path, monkeypatch, flavour):
+    """A training killed after a checkpoint and started again resumes from it (not from step 0) and ends with the same
+    numbers, bit for bit, as one that was never interrupted: models that retired before the kill, models still
+    running, the reshuffle streams of the train_add flavour, the recorded history and embeddings."""
+    runs = [RunSpec(seed=58, lr_decoder=1e-3), RunSpec(seed=58, lr_decoder=2.51e-4), RunSpec(seed=3, lr_decoder=1e-4),
+            RunSpec(seed=58, lr_decoder=1e30)]
+    cfg = TrainSettings(flavour=flavour, steps=1200, check_every=50, progress=False, record_steps=log_record_steps(1200),
+                        record_embeddings=True)
+    plain = train_batched(runs, cfg)
+    assert plain.resumed_from == ()
+    ck = replace(cfg, checkpoint=str(tmp_path / "panel.pt"), checkpoint_every_s=0.0)
+    saved = _kill_after(monkeypatch, 12)  # killed at step 600, after the diverged model retired
+    with pytest.raises(_Killed):
+        train_batched(runs, ck)
+    assert saved[-1] == 600
+    monkeypatch.undo()
+    resumed = train_batched(runs, ck)
+    assert resumed.resumed_from == (600,)
+    _assert_same_result(resumed, plain)
+    assert plain.summary.diverged.tolist() == [False, False, False, True]
+    # The finished training is kept in the file until the caller deletes it: a third call trains nothing.
+    again = train_batched(runs, ck)
+    assert again.resumed_from == (1200,)
+    _assert_same_result(again, plain)
+
+
+def test_checkpoint_of_other_settings_is_not_resumed(tmp_path, monkeypatch):
+    runs = [RunSpec(seed=58, lr_decoder=2.51e-4)]
+    ck = TrainSettings(steps=400, progress=False, checkpoint=str(tmp_path / "c.pt"), checkpoint_every_s=0.0)
+    _kill_after(monkeypatch, 3)
+    with pytest.raises(_Killed):
+        train_batched(runs, ck)
+    monkeypatch.undo()
+    for other_runs, other in (([RunSpec(seed=58, lr_decoder=1e-4)], ck), (runs, replace(ck, checkpoint_key="edited"))):
+        res = train_batched(other_runs, other)
+        assert res.resumed_from == ()  # started afresh, and overwrote the file
+        _assert_same_result(res, train_batched(other_runs, replace(other, checkpoint="")))
+
+
+def test_checkpoint_of_minibatch_groups_one_file_per_batch_size(tmp_path, monkeypatch):
+    """Exact-batches runs train one group per batch size; each group has its own file, and a group finished before
+    the kill is not trained again."""
+    runs = [RunSpec(seed=58, lr_decoder=1e-3, batch_size=8), RunSpec(seed=58, lr_decoder=1e-3)]
+    cfg = TrainSettings(steps=300, progress=False)
+    plain = train_batched(runs, cfg)
+    ck = replace(cfg, checkpoint=str(tmp_path / "g.pt"), checkpoint_every_s=0.0)
+    _kill_after(monkeypatch, 8)  # group bs 8: 5 saves + its result; killed in group bs 45
+    with pytest.raises(_Killed):
+        train_batched(runs, ck)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g_bs45.pt", "g_bs8.pt"]
+    resumed = train_batched(runs, ck)
+    assert resumed.resumed_from == (300, 100)
+    pd.testing.assert_frame_equal(resumed.summary, plain.summary)
+    pd.testing.assert_frame_equal(resumed.history, plain.history)

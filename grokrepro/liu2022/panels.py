@@ -13,6 +13,8 @@ edit to how its results are read.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -70,26 +72,38 @@ def panel_runs(cfg: dict, scale: str, seed: int) -> list[RunSpec]:
 
 
 def run_panel(cfg: dict, phase_cfg: dict, scale: str, seed: int, *, device="cpu", progress=True,
-              desc: str = "panel") -> pd.DataFrame:
+              desc: str = "panel", checkpoint_dir: str | Path | None = None, checkpoint_every_s: float = 600.0,
+              checkpoint_key: str = "") -> pd.DataFrame:
     """Train every cell of the panel for every loss (one batched program per loss). One row per run
-    (``RUN_COLUMNS``); steps are missing where the threshold was not reached within ``steps``."""
+    (``RUN_COLUMNS``); steps are missing where the threshold was not reached within ``steps``.
+
+    With ``checkpoint_dir`` each loss's training is saved there (``<loss>.pt``) every ``checkpoint_every_s`` seconds
+    and resumed from it by a later call (see ``TrainSettings.checkpoint``); the caller deletes the folder once the
+    table is written. ``attrs["resumed_from"]`` maps each resumed loss to the steps it resumed at."""
     steps = int(cfg["steps"])
     runs = panel_runs(cfg, scale, seed)
-    parts = []
+    parts, resumed = [], {}
     for loss in cfg["losses"]:
         settings = TrainSettings(
             task=cfg["task"], loss=loss, flavour="notebook", steps=steps, acc_threshold=phase_cfg["acc_threshold"],
             stop_when_decided=True, device=device, progress=progress, desc=f"{desc} {loss} seed {seed}",
             exact_batches=bool(cfg.get("exact_batches", True)),
+            checkpoint=str(Path(checkpoint_dir) / f"{loss}.pt") if checkpoint_dir else "",
+            checkpoint_every_s=checkpoint_every_s, checkpoint_key=checkpoint_key,
         )
-        s = train_batched(runs, settings).summary
+        res = train_batched(runs, settings)
+        if res.resumed_from:
+            resumed[loss] = list(res.resumed_from)
+        s = res.summary
         df = s[[c for c in RUN_COLUMNS if c in s.columns]].copy()
         df.insert(0, "loss", loss)
         parts.append(df)
     df = pd.concat(parts, ignore_index=True)
     df["phase"] = phases.classify(df.train_step, df.val_step, budget=steps, gap=phase_cfg["gap"],
                                   mode=phase_cfg["mode"])
-    return df[RUN_COLUMNS]
+    df = df[RUN_COLUMNS].copy()
+    df.attrs["resumed_from"] = resumed
+    return df
 
 
 def contrast_cfg(cfg: dict) -> dict:

@@ -55,6 +55,9 @@ rule liu2022_panel_train:
         device=config["device"],
         progress=config["progress"],
         src=src(*PANEL_SRC),
+        checkpoint_minutes=config["checkpoint_minutes"],
+        checkpoint_dir=lambda wc: f"results/liu2022/runs/checkpoints/{wc.panel}_seed{wc.seed}"
+        if config["checkpoint_minutes"] > 0 else "",
     benchmark:
         "results/benchmarks/liu2022/{panel}_seed{seed}.tsv"
     threads: config["threads"]

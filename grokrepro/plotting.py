@@ -48,9 +48,12 @@ def _phase_image(ax, grid: pd.DataFrame, cfg: dict, title: str, diff: np.ndarray
                 ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="red", lw=1.5))
 
 
-def _legend(fig):
+def _legend(fig, grids=()):
+    """The four phases, and "val only" (V: validation reached the threshold, training never did) when a map has it."""
     handles = [Patch(color=np.array(COLOURS[p]) / 255, label=p) for p in PHASES]
-    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8)
+    if any((g == "val_only").to_numpy().any() for g in grids):
+        handles.append(Patch(color=np.array(COLOURS["val_only"]) / 255, label="val only (V; none of the four)"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8)
 
 
 def phase_maps(merged: pd.DataFrame, cfg: dict, title: str) -> plt.Figure:
@@ -68,13 +71,15 @@ def phase_maps(merged: pd.DataFrame, cfg: dict, title: str) -> plt.Figure:
         _phase_image(axes[1], ref, cfg, f"{title}: authors' data")
         _phase_image(axes[2], only_diff, cfg, f"cells that differ: {int(diff.sum())} of {diff.size} "
                                               f"(agreement {1 - diff.mean():.1%}); our phase shown", diff)
+        grids = [ours, ref]
     else:
         losses = list(dict.fromkeys(merged.loss))
         fig, axes = plt.subplots(1, len(losses), figsize=(5.5 * len(losses), 4.6), constrained_layout=True,
                                  squeeze=False)
-        for ax, loss in zip(axes[0], losses):
-            _phase_image(ax, phase_grid(merged[merged.loss == loss], cfg), cfg, f"{title}: {LOSS_NAMES[loss]}")
-    _legend(fig)
+        grids = [phase_grid(merged[merged.loss == loss], cfg) for loss in losses]
+        for ax, loss, grid in zip(axes[0], losses, grids):
+            _phase_image(ax, grid, cfg, f"{title}: {LOSS_NAMES[loss]}")
+    _legend(fig, grids)
     return fig
 
 
@@ -84,14 +89,16 @@ def seed_maps(merged: list[pd.DataFrame], cfg: dict, title: str) -> plt.Figure:
 
     fig, axes = plt.subplots(1, len(merged), figsize=(5.2 * len(merged), 4.6), constrained_layout=True,
                              squeeze=False)
+    grids = []
     for ax, m in zip(axes[0], merged):
         ours = phase_grid(m, cfg)
+        grids.append(ours)
         diff = (ours != phase_grid(m, cfg, "ref_phase")).to_numpy() if "ref_phase" in m else None
         extra = f", agreement {1 - diff.mean():.1%}" if diff is not None else ""
         seed = int(m.seed.iloc[0])
         tag = " (paper's seed)" if seed == int(cfg["seed"]) else ""
         _phase_image(ax, ours, cfg, f"{title}: seed {seed}{tag}{extra}", diff)
-    _legend(fig)
+    _legend(fig, grids)
     return fig
 
 

@@ -247,3 +247,21 @@ def test_scorecard_robustness_section_names_panels_still_short_of_seeds():
     assert "| fig6b | 1 | " in two and "| fig6b | 58 (paper) | " in two
     assert "Pending: the issue asks for 4 seeds per panel" in two and "fig6b has 2" in two
     assert "Pending" not in four and "| fig6b | 3 | " in four
+
+
+def test_seed_and_phase_maps_name_val_only_cells_in_the_legend():
+    """A cell that reached validation but never training accuracy is none of the paper's four phases: drawn as V,
+    and the legend names it (only when a map has one)."""
+    from grokrepro.plotting import phase_maps, seed_maps
+
+    cfg = {"seed": 58, "x": {"param": "lr_decoder", "values": [1e-4, 1e-3]}, "y": {"param": "wd_decoder", "values": [0, 1]}}
+    cells = pd.DataFrame({"lr_decoder": [1e-4, 1e-3, 1e-4, 1e-3], "wd_decoder": [0, 0, 1, 1], "loss": "mse"})
+    plain = cells.assign(seed=58, phase=["comprehension", "grokking", "memorization", "confusion"])
+    odd = cells.assign(seed=1, phase=["comprehension", "val_only", "memorization", "confusion"])
+
+    def labels(fig):
+        return [t.get_text() for t in fig.legends[0].get_texts()]
+
+    assert labels(seed_maps([plain], cfg, "t")) == list(phases.PHASES)
+    assert labels(seed_maps([plain, odd], cfg, "t"))[-1].startswith("val only")
+    assert labels(phase_maps(odd, cfg, "t"))[-1].startswith("val only")

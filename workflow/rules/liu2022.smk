@@ -86,6 +86,8 @@ rule liu2022_fig6d_contrast:
         device=config["device"],
         progress=config["progress"],
         src=src(*PANEL_SRC),
+        checkpoint_minutes=0,  # two cells, minutes: nothing to resume
+        checkpoint_dir="",
     benchmark:
         "results/benchmarks/liu2022/fig6d_contrast.tsv"
     threads: config["threads"]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from grokrepro.liu2022 import panels, phases
+from grokrepro.liu2022 import panels, phases, tasks
+from grokrepro.train import TrainSettings
 
 ROBUSTNESS_SEEDS_ASKED = 3  # issue #4: every panel repeated with three further seeds (paper scale)
 NUMBER_COLUMNS = ["panel", "loss", "seed", "paper_seed", "quantity", "value", "method", "x", "y"]
@@ -178,17 +179,75 @@ def contrast_numbers(contrast_runs: pd.DataFrame, cfg: dict, panel: str) -> pd.D
     return pd.DataFrame(rows, columns=NUMBER_COLUMNS)
 
 
+def val_ceiling(task_name: str, seed: int, n_train: int, loss: str) -> tuple[float, list[int]]:
+    """The highest validation accuracy a panel run with this seed's train/validation split can reach, and the
+    labels that occur only in validation.
+
+    The split is drawn exactly as the trainer draws it (notebook flavour, the trainer's default output size: the
+    regression split depends on it through the notebook's unused template draw). A validation sample whose label
+    never occurs in training asks for a regression template or a class that no training step pulls the decoder
+    towards, so it stays wrong; the ceiling is the share of validation samples whose label is seen in training."""
+    task = tasks.make_task(task_name)
+    ids = tasks.init_run(task, seed=int(seed), n_train=int(n_train), flavour="notebook", loss=loss,
+                         d_out=TrainSettings().d_out).train_ids
+    train = np.zeros(task.n_samples, dtype=bool)
+    train[list(ids)] = True
+    seen = set(task.labels[train].tolist())
+    val = task.labels[~train]
+    if not len(val):
+        return 1.0, []
+    return float(np.mean([lab in seen for lab in val])), sorted({int(lab) for lab in val if lab not in seen})
+
+
+def split_numbers(cfg: dict, panel: str, seed: int, paper_seed: bool, acc_threshold: float) -> pd.DataFrame:
+    """Per loss: ``val_accuracy_ceiling`` (:func:`val_ceiling`), ``split_feasible`` (1 when the ceiling reaches
+    the accuracy threshold, else no cell of this seed can be C or G, whatever the dynamics) and one
+    ``label_only_in_validation`` row per such label (method ``split``)."""
+    rows = []
+    for loss in cfg["losses"]:
+        ceiling, only_val = val_ceiling(cfg["task"], seed, cfg["n_train"], loss)
+        base = dict(panel=panel, loss=loss, seed=int(seed), paper_seed=bool(paper_seed), method="split", x=np.nan,
+                    y=np.nan)
+        rows.append({**base, "quantity": "val_accuracy_ceiling", "value": ceiling})
+        rows.append({**base, "quantity": "split_feasible", "value": float(ceiling >= acc_threshold)})
+        rows += [{**base, "quantity": "label_only_in_validation", "value": float(lab)} for lab in only_val]
+    return pd.DataFrame(rows, columns=NUMBER_COLUMNS)
+
+
+def infeasible_seeds(numbers: pd.DataFrame) -> dict[int, str]:
+    """{seed: why} for the seeds whose split caps validation accuracy below the threshold in some panel of
+    ``numbers`` (rows of :func:`split_numbers`); the paper's seed is never listed."""
+    s = numbers[(numbers.method == "split") & ~numbers.paper_seed.astype(bool)]
+    s = s.drop_duplicates(subset=["panel", "loss", "seed", "quantity", "value"])
+    out = {}
+    for seed, g in s.groupby("seed", sort=True):
+        bad = g[(g.quantity == "split_feasible") & (g.value == 0)]
+        why = []
+        for (panel, loss), _ in bad.groupby(["panel", "loss"], sort=True):
+            h = g[(g.panel == panel) & (g.loss == loss)]
+            labels = ", ".join(f"{v:.0f}" for v in h[h.quantity == "label_only_in_validation"].value)
+            ceiling = float(h[h.quantity == "val_accuracy_ceiling"].value.iloc[0])
+            why.append(f"{panel}: labels {labels} only in validation, accuracy ceiling {ceiling:.2f}")
+        if why:
+            out[int(seed)] = f"seed {int(seed)} ({'; '.join(why)})"
+    return out
+
+
 def robustness(runs: list[pd.DataFrame], cfg: dict, reference: pd.DataFrame | None, panel: str,
-               paper_seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+               paper_seed: int, acc_threshold: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-cell phase frequencies over seeds, and every seed's numbers plus agreement summaries.
 
     Returns (cells: one row per (loss, cell) with ``n_<phase>`` counts, the modal phase, the paper seed's phase,
     the authors' phase and the share of seeds in it; numbers: :func:`structure_numbers` of every seed, then the
-    summary rows ``cells_all_seeds_agree``, ``modal_agreement_fraction`` (method ``robustness``))."""
+    summary rows ``cells_all_seeds_agree``, ``modal_agreement_fraction`` (method ``robustness``)). With
+    ``acc_threshold`` every seed's :func:`split_numbers` are added."""
     xp, yp = cfg["x"]["param"], cfg["y"]["param"]
     merged = [merge(r, cfg, reference) for r in runs]
     nums = [structure_numbers(m, cfg, panel, int(m.seed.iloc[0]), int(m.seed.iloc[0]) == paper_seed)
             for m in merged]
+    if acc_threshold is not None:
+        nums += [split_numbers(cfg, panel, int(m.seed.iloc[0]), int(m.seed.iloc[0]) == paper_seed, acc_threshold)
+                 for m in merged]
     allm = pd.concat(merged, ignore_index=True)
     rows = []
     for (loss, x, y), g in allm.groupby(["loss", xp, yp], sort=True):
@@ -222,9 +281,12 @@ def robustness_markdown(numbers: pd.DataFrame) -> str:
     lines = ["## Phase diagrams over seeds (robustness, issue #4)", "",
              "Each Fig 6 panel trained with the paper's seed and the robustness seeds; agreement is the share of "
              "cells in the authors' phase (their data are one seed, the paper's). \"val only\": validation accuracy "
-             "reached the threshold but training accuracy never did (no phase of the paper's four).", "",
-             "| panel | seed | C | G | M | X | val only | agreement with the authors' map |",
-             "|---|---|---|---|---|---|---|---|"]
+             "reached the threshold but training accuracy never did (no phase of the paper's four). Ceiling: the "
+             "highest validation accuracy the seed's train/validation split allows (a label seen only in validation "
+             "stays wrong); below the accuracy threshold no cell can be C or G, and the claim verdicts do not count "
+             "that seed.", "",
+             "| panel | seed | C | G | M | X | val only | agreement with the authors' map | ceiling |",
+             "|---|---|---|---|---|---|---|---|---|"]
     nums = numbers[numbers.method != "robustness"].drop_duplicates(subset=["panel", "loss", "seed", "quantity",
                                                                          "method", "x", "y"])
     summary = []
@@ -234,9 +296,11 @@ def robustness_markdown(numbers: pd.DataFrame) -> str:
             m = g[(g.seed == s) & (g.method == "measured")].drop_duplicates("quantity").set_index("quantity").value
             a = g[(g.seed == s) & (g.quantity == "agreement_fraction")].value
             tag = " (paper)" if g[g.seed == s].paper_seed.iloc[0] else ""
+            c = g[(g.seed == s) & (g.quantity == "val_accuracy_ceiling")].value
             lines.append(f"| {panel} | {s}{tag} | " + " | ".join(f"{m.get(f'count_{p}', np.nan):.0f}"
                                                                for p in phases.PHASES + ("val_only",))
-                         + f" | {a.iloc[0]:.1%} |" if len(a) else " | – |")
+                         + (f" | {a.iloc[0]:.1%}" if len(a) else " | –")
+                         + (f" | {c.min():.2f} |" if len(c) else " | – |"))
         r = numbers[(numbers.panel == panel) & (numbers.method == "robustness")].set_index("quantity").value
         if len(r):
             summary.append(f"| {panel} | {r.get('n_seeds', np.nan):.0f} | {r.get('cells_all_seeds_agree', np.nan):.1%} "

@@ -8,7 +8,7 @@ sys.stderr = open(snakemake.log[0], "w")
 p, inp = snakemake.params, snakemake.input
 reference = fig6.reference_table(phases.load_reference(inp.reference[0]), p.cfg, p.phases)
 runs = [io.read_runs(f) for f in inp.runs]
-cells, numbers = fig6.robustness(runs, p.cfg, reference, p.panel, p.cfg["seed"])
+cells, numbers = fig6.robustness(runs, p.cfg, reference, p.panel, p.cfg["seed"], p.phases["acc_threshold"])
 io.write_csv(cells, snakemake.output.csv)
 io.write_csv(numbers, snakemake.output.numbers)
 merged = [fig6.merge(r, p.cfg, reference) for r in runs]

@@ -48,8 +48,10 @@ def test_dry_run_of_the_paper_dag(tmp_path, reference_dir):
                         ("fig15", 58)):
         assert f"results/liu2022/runs/{panel}_seed{seed}.csv" in out
     for panel in ("fig6a", "fig6b", "fig6c", "fig6d"):
-        for seed in (1, 2, 3):
+        for seed in (1, 4, 7):
             assert f"results/liu2022/runs/{panel}_seed{seed}.csv" in out
+        for seed in (2, 3):  # their splits cap validation accuracy below the threshold (config.yaml)
+            assert f"results/liu2022/runs/{panel}_seed{seed}.csv" not in out
 
 
 def test_unknown_target_is_refused(tmp_path):
@@ -114,6 +116,9 @@ def test_quick_panels(quick_run, ndarrays_regression):
                 assert (liu / f"{panel}_robustness{suffix}").stat().st_size > 0
             cells = pd.read_csv(liu / f"{panel}_robustness.csv")
             assert len(cells) == n and (cells.n_seeds == len(seeds)).all()
+            rob = pd.read_csv(liu / f"{panel}_robustness_numbers.csv")
+            ceiling = rob[rob.quantity == "val_accuracy_ceiling"]
+            assert sorted(ceiling.seed) == sorted(seeds) and (ceiling.value >= 0.9).all()
         for seed in seeds:
             runs = pd.read_csv(liu / "runs" / f"{panel}_seed{seed}.csv")
             assert runs.columns.tolist() == RUN_COLUMNS and len(runs) == n

@@ -6,8 +6,8 @@ issue's 5 %). Robustness (issue #4): a map claim's criterion is evaluated on eve
 ``reproduced`` when it holds for the paper's seed and for most seeds, ``partial`` when it holds for only one of the
 two, ``not_reproduced`` otherwise. A robustness seed whose train/validation split caps validation accuracy below
 the threshold (a label only in validation; :func:`grokrepro.liu2022.fig6.split_numbers`) cannot give C or G in
-any cell: it is named in the record and not counted. App G has no published data: its claims are read from our maps, operationalised
-as stated in each record's tolerance.
+any cell: it is named in the record and not counted. App G has no published data: its claims are read from our
+maps, operationalised as stated in each record's tolerance.
 """
 
 from __future__ import annotations

@@ -241,6 +241,29 @@ def test_multi_panel_claims_use_each_panels_own_paper_seed():
     assert claims_phase.l23_gaps(doctored, "paper", "x").verdict != "reproduced"
 
 
+def _corner_numbers(runs):
+    """L-22 numbers: {(panel, seed): all four checks hold}; paper seeds 58, 6, 0 for Figs 6b, 6c, 6d."""
+    paper = {"fig6b": 58, "fig6c": 6, "fig6d": 0}
+    rows = [dict(panel=pn, loss="mse", seed=seed, paper_seed=seed == paper[pn], quantity=q, value=float(ok),
+                 method="measured", x=np.nan, y=np.nan)
+            for (pn, seed), ok in runs.items() for q in claims_phase.CORNER_CHECKS]
+    return pd.DataFrame(rows, columns=fig6.NUMBER_COLUMNS)
+
+
+def test_l22_counts_a_robustness_seed_only_once_run_in_every_panel():
+    """Robustness seeds are run panel by panel: a seed run in Fig 6d only is pending, not failing (a missing panel
+    gives NaN checks); once it is run everywhere it counts."""
+    done = {(pn, s): True for pn in ("fig6b", "fig6c", "fig6d") for s in ({"fig6b": 58, "fig6c": 6, "fig6d": 0}[pn], 1)}
+    partial_runs = {**done, ("fig6d", 4): True, ("fig6d", 7): True}
+    rec = claims_phase.l22_corners(_corner_numbers(partial_runs), "paper", "x")
+    assert rec.verdict == "reproduced", rec.measured_value  # 2 of 2 counted; counting 4, 7 as failures gives 2 of 4
+    assert "for 2 of 2 seeds" in rec.measured_value
+    assert "seed 4 (not yet run in fig6b, fig6c); seed 7 (not yet run in fig6b, fig6c)" in rec.measured_value
+    failing_everywhere = {**done, **{(pn, s): False for pn in ("fig6b", "fig6c", "fig6d") for s in (4, 7)}}
+    rec = claims_phase.l22_corners(_corner_numbers(failing_everywhere), "paper", "x")
+    assert rec.verdict == "partial" and "for 2 of 4 seeds" in rec.measured_value and "pending" not in rec.measured_value
+
+
 def test_scorecard_robustness_section_names_panels_still_short_of_seeds():
     two = fig6.robustness_markdown(_seed_numbers({58: 0.97, 1: 0.96}))
     four = fig6.robustness_markdown(_seed_numbers({58: 0.97, 1: 0.96, 2: 0.95, 3: 0.5}))

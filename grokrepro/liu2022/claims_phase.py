@@ -190,17 +190,23 @@ CORNER_CHECKS = ("corner_high_lr_low_wd_is_memorization", "corner_high_lr_high_w
 
 
 def l22_corners(numbers: pd.DataFrame, scale: str, artifact: str, note: str = "") -> ClaimRecord:
-    """L-22 on Figs 6b-d: every structural check on every panel, per seed."""
+    """L-22 on Figs 6b-d: every structural check on every panel, per seed. A robustness seed counts once it has
+    been run in every panel; until then it is named as pending (a missing panel is not a failed check)."""
     paper_seed, by_seed = _seeds_across_panels(numbers)
     if paper_seed is None:
         return ClaimRecord("L-22", "no run of the paper's seed", "", "not_run", scale, artifact, note)
     panels_ = sorted(numbers.panel.unique())
+    missing = {s: [pn for pn in panels_ if pn not in set(g.panel)] for s, g in by_seed.items() if s != paper_seed}
+    pending = {s: pns for s, pns in missing.items() if pns}
 
     def ok(nums):
         return all(_get(nums, q, panel=pn) == 1.0 for pn in panels_ for q in CORNER_CHECKS)
 
-    per_seed = {s: ok(g) for s, g in by_seed.items()}
+    per_seed = {s: ok(g) for s, g in by_seed.items() if s not in pending}
     verdict, robust = _robust_verdict(per_seed[paper_seed], per_seed, infeasible_seeds(numbers), paper_seed)
+    if pending:
+        robust += "; pending, not counted until run in every panel: " + "; ".join(
+            f"seed {s} (not yet run in {', '.join(pns)})" for s, pns in sorted(pending.items()))
     p = by_seed[paper_seed]
     parts = []
     for pn in panels_:

@@ -262,6 +262,8 @@ def test_l22_counts_a_robustness_seed_only_once_run_in_every_panel():
     failing_everywhere = {**done, **{(pn, s): False for pn in ("fig6b", "fig6c", "fig6d") for s in (4, 7)}}
     rec = claims_phase.l22_corners(_corner_numbers(failing_everywhere), "paper", "x")
     assert rec.verdict == "partial" and "for 2 of 4 seeds" in rec.measured_value and "pending" not in rec.measured_value
+    assert "failed checks: seed 4: fig6b high-lr/low-wd M, fig6b high-lr/high-wd X" in rec.measured_value
+    assert "seed 7: " in rec.measured_value and "seed 1: " not in rec.measured_value
 
 
 def test_scorecard_robustness_section_names_panels_still_short_of_seeds():

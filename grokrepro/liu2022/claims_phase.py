@@ -187,6 +187,7 @@ def anchor_claim(claim_id: str, numbers: pd.DataFrame, scale: str, artifact: str
 
 CORNER_CHECKS = ("corner_high_lr_low_wd_is_memorization", "corner_high_lr_high_wd_is_confusion",
                  "grokking_touches_comprehension", "grokking_touches_memorization")
+CHECK_NAMES = dict(zip(CORNER_CHECKS, ("high-lr/low-wd M", "high-lr/high-wd X", "G borders C", "G borders M")))
 
 
 def l22_corners(numbers: pd.DataFrame, scale: str, artifact: str, note: str = "") -> ClaimRecord:
@@ -204,6 +205,11 @@ def l22_corners(numbers: pd.DataFrame, scale: str, artifact: str, note: str = ""
 
     per_seed = {s: ok(g) for s, g in by_seed.items() if s not in pending}
     verdict, robust = _robust_verdict(per_seed[paper_seed], per_seed, infeasible_seeds(numbers), paper_seed)
+    failed = {s: [f"{pn} {CHECK_NAMES[q]}" for pn in panels_ for q in CORNER_CHECKS
+                  if _get(by_seed[s], q, panel=pn) != 1.0] for s, holds in per_seed.items() if not holds}
+    if failed:
+        robust += "; failed checks: " + "; ".join(
+            f"{'paper seeds' if s == paper_seed else f'seed {s}'}: {', '.join(f)}" for s, f in sorted(failed.items()))
     if pending:
         robust += "; pending, not counted until run in every panel: " + "; ".join(
             f"seed {s} (not yet run in {', '.join(pns)})" for s, pns in sorted(pending.items()))
@@ -211,10 +217,9 @@ def l22_corners(numbers: pd.DataFrame, scale: str, artifact: str, note: str = ""
     parts = []
     for pn in panels_:
         c = {q: _get(p, q, panel=pn) == 1.0 for q in CORNER_CHECKS}
-        parts.append(f"{pn}: high-lr/low-wd M {c[CORNER_CHECKS[0]]}, high-lr/high-wd X {c[CORNER_CHECKS[1]]}, "
-                     f"G borders C {c[CORNER_CHECKS[2]]}, G borders M {c[CORNER_CHECKS[3]]}, direct C-M contacts "
-                     f"{_get(p, 'comprehension_memorization_contacts', panel=pn):.0f} (authors' data "
-                     f"{_get(p, 'comprehension_memorization_contacts', 'authors_data', pn):.0f})")
+        contacts = [_get(p, "comprehension_memorization_contacts", m, pn) for m in ("measured", "authors_data")]
+        parts.append(f"{pn}: " + ", ".join(f"{CHECK_NAMES[q]} {c[q]}" for q in CORNER_CHECKS)
+                     + f", direct C-M contacts {contacts[0]:.0f} (authors' data {contacts[1]:.0f})")
     return ClaimRecord("L-22", "; ".join(parts + [robust]), "all four checks on each panel, per seed; verdict by "
                        "paper seed and majority", verdict, scale, artifact, note)
 

@@ -200,13 +200,11 @@ def l22_corners(numbers: pd.DataFrame, scale: str, artifact: str, note: str = ""
     missing = {s: [pn for pn in panels_ if pn not in set(g.panel)] for s, g in by_seed.items() if s != paper_seed}
     pending = {s: pns for s, pns in missing.items() if pns}
 
-    def ok(nums):
-        return all(_get(nums, q, panel=pn) == 1.0 for pn in panels_ for q in CORNER_CHECKS)
-
-    per_seed = {s: ok(g) for s, g in by_seed.items() if s not in pending}
+    fails = {s: [f"{pn} {CHECK_NAMES[q]}" for pn in panels_ for q in CORNER_CHECKS if _get(g, q, panel=pn) != 1.0]
+             for s, g in by_seed.items() if s not in pending}
+    per_seed = {s: not f for s, f in fails.items()}
     verdict, robust = _robust_verdict(per_seed[paper_seed], per_seed, infeasible_seeds(numbers), paper_seed)
-    failed = {s: [f"{pn} {CHECK_NAMES[q]}" for pn in panels_ for q in CORNER_CHECKS
-                  if _get(by_seed[s], q, panel=pn) != 1.0] for s, holds in per_seed.items() if not holds}
+    failed = {s: f for s, f in fails.items() if f}
     if failed:
         robust += "; failed checks: " + "; ".join(
             f"{'paper seeds' if s == paper_seed else f'seed {s}'}: {', '.join(f)}" for s, f in sorted(failed.items()))

@@ -118,6 +118,13 @@ def test_robustness_counts_phases_per_cell(reference_dir):
     changed = (runs.wd_decoder == 10) & (runs.phase != "confusion")
     summ = nums[nums.method == "robustness"].set_index("quantity").value
     assert summ.cells_all_seeds_agree == pytest.approx(1 - changed.mean())
+    # two seeds that differ tie: such a cell has no modal phase (no phase order may break the tie in the
+    # authors' favour or against it); the authors' phase (= seed 58's here) is among the tied ones
+    assert summ.modal_tie_fraction == pytest.approx(changed.mean())
+    assert summ.modal_agreement_fraction == pytest.approx(1 - changed.mean())
+    assert summ.modal_tie_with_ref_fraction == pytest.approx(changed.mean())
+    tied = cells[cells.modal_tied]
+    assert len(tied) == changed.sum() and tied.modal_phase.str.contains("confusion").all()
     assert set(nums.seed) == {58, 1, -1} and nums[nums.seed == 58].paper_seed.all()
     rec = claims_phase.map_claim("L-16", nums, "paper", "x")
     # seed 1 agrees with the authors' map on 166/176 cells (< 95 %): the claim holds for the paper's seed only

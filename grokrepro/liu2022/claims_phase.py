@@ -124,8 +124,10 @@ def map_claim(claim_id: str, numbers: pd.DataFrame, scale: str, artifact: str, n
         parts.append("agreement of the other seeds with the authors' map: " + ", ".join(others))
     modal = _get(numbers, "modal_agreement_fraction", "robustness")
     if np.isfinite(modal) and len(by_seed) > 1:
-        parts.append(f"per-cell modal phase over seeds agrees on {modal:.1%}; all seeds agree on "
-                     f"{_get(numbers, 'cells_all_seeds_agree', 'robustness'):.1%} of cells")
+        parts.append(f"per-cell modal phase over seeds agrees on {modal:.1%} (tied modal phases on "
+                     f"{_get(numbers, 'modal_tie_fraction', 'robustness'):.1%} of cells, the authors' phase among "
+                     f"the tied on {_get(numbers, 'modal_tie_with_ref_fraction', 'robustness'):.1%}); all seeds "
+                     f"agree on {_get(numbers, 'cells_all_seeds_agree', 'robustness'):.1%} of cells")
     tol = f">= {AGREEMENT_TOLERANCE:.0%} of cells in the authors' phase (spec §9)"
     if claim_id == "L-14":
         tol += "; Goldilocks band: repr <= dec cells M, C and G boundaries within one cell of the spec's"

@@ -239,8 +239,13 @@ def robustness(runs: list[pd.DataFrame], cfg: dict, reference: pd.DataFrame | No
 
     Returns (cells: one row per (loss, cell) with ``n_<phase>`` counts, the modal phase, the paper seed's phase,
     the authors' phase and the share of seeds in it; numbers: :func:`structure_numbers` of every seed, then the
-    summary rows ``cells_all_seeds_agree``, ``modal_agreement_fraction`` (method ``robustness``)). With
-    ``acc_threshold`` every seed's :func:`split_numbers` are added."""
+    summary rows ``cells_all_seeds_agree``, ``modal_agreement_fraction``, ``modal_tie_fraction`` and
+    ``modal_tie_with_ref_fraction`` (method ``robustness``)). A cell whose most frequent phases tie (2 of 4 seeds
+    each, or three seeds in three phases) has no single modal phase: ``modal_phase`` names the tied ones joined by
+    "|", ``modal_agreement_fraction`` counts only cells with a unique mode equal to the authors' phase, and the tie
+    rows say how many cells tie and in how many of them the authors' phase is among the tied (no phase order
+    decides a tie, which would favour whichever phase comes first). With ``acc_threshold`` every seed's
+    :func:`split_numbers` are added."""
     xp, yp = cfg["x"]["param"], cfg["y"]["param"]
     merged = [merge(r, cfg, reference) for r in runs]
     nums = [structure_numbers(m, cfg, panel, int(m.seed.iloc[0]), int(m.seed.iloc[0]) == paper_seed)
@@ -252,12 +257,13 @@ def robustness(runs: list[pd.DataFrame], cfg: dict, reference: pd.DataFrame | No
     rows = []
     for (loss, x, y), g in allm.groupby(["loss", xp, yp], sort=True):
         counts = {ph: int((g.phase == ph).sum()) for ph in phases.PHASES + ("val_only",)}
-        modal = max(counts, key=lambda k: (counts[k], -list(counts).index(k)))
+        top = [k for k, v in counts.items() if v == max(counts.values())]
         row = dict(loss=loss, **{xp: x, yp: y}, n_seeds=len(g), **{f"n_{k}": v for k, v in counts.items()},
-                   modal_phase=modal, paper_seed_phase=g.phase[g.seed == paper_seed].iloc[0]
-                   if (g.seed == paper_seed).any() else None)
+                   modal_phase="|".join(top), modal_tied=len(top) > 1,
+                   paper_seed_phase=g.phase[g.seed == paper_seed].iloc[0] if (g.seed == paper_seed).any() else None)
         if reference is not None:
             row["ref_phase"] = g.ref_phase.iloc[0]
+            row["ref_among_modal"] = row["ref_phase"] in top
             row["share_in_ref_phase"] = float((g.phase == g.ref_phase.iloc[0]).mean())
         rows.append(row)
     cells = pd.DataFrame(rows)
@@ -269,7 +275,10 @@ def robustness(runs: list[pd.DataFrame], cfg: dict, reference: pd.DataFrame | No
         summary.append(dict(loss=loss, quantity="n_seeds", value=float(c.n_seeds.max())))
         if reference is not None:
             summary.append(dict(loss=loss, quantity="modal_agreement_fraction",
-                                value=float((c.modal_phase == c.ref_phase).mean())))
+                                value=float((~c.modal_tied & c.ref_among_modal).mean())))
+            summary.append(dict(loss=loss, quantity="modal_tie_fraction", value=float(c.modal_tied.mean())))
+            summary.append(dict(loss=loss, quantity="modal_tie_with_ref_fraction",
+                                value=float((c.modal_tied & c.ref_among_modal).mean())))
     summ = pd.DataFrame(summary)
     summ = summ.assign(panel=panel, seed=-1, paper_seed=False, method="robustness", x=np.nan, y=np.nan)
     return cells, pd.concat(nums + [summ[NUMBER_COLUMNS]], ignore_index=True)[NUMBER_COLUMNS]
@@ -304,10 +313,15 @@ def robustness_markdown(numbers: pd.DataFrame) -> str:
         r = numbers[(numbers.panel == panel) & (numbers.method == "robustness")].set_index("quantity").value
         if len(r):
             summary.append(f"| {panel} | {r.get('n_seeds', np.nan):.0f} | {r.get('cells_all_seeds_agree', np.nan):.1%} "
-                           f"| {r.get('modal_agreement_fraction', np.nan):.1%} |")
+                           f"| {r.get('modal_agreement_fraction', np.nan):.1%} "
+                           f"| {r.get('modal_tie_fraction', np.nan):.1%} "
+                           f"| {r.get('modal_tie_with_ref_fraction', np.nan):.1%} |")
     if summary:
-        lines += ["", "| panel | seeds | cells on which all seeds agree | modal phase in the authors' phase |",
-                  "|---|---|---|---|"] + summary
+        lines += ["", "A cell's modal phase is the phase most of its seeds land in; where two or more phases tie "
+                      "(2 of 4 seeds each, or three seeds in three phases) the cell has none and counts separately.",
+                  "", "| panel | seeds | cells on which all seeds agree | unique modal phase in the authors' phase "
+                      "| cells with tied modal phases | tied, the authors' phase among them |",
+                  "|---|---|---|---|---|---|"] + summary
     asked = ROBUSTNESS_SEEDS_ASKED + 1
     short = {p: int(n) for p, n in nums.groupby("panel").seed.nunique().items() if n < asked}
     if short:

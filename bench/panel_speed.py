@@ -20,7 +20,6 @@ the quick Fig 6b cells. Timings never enter tests.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import torch
 import yaml
 
 from grokrepro.config import PANELS, for_scale
+from grokrepro.io import write_json
 from grokrepro.liu2022 import panels
 from grokrepro.provenance import device_description, git_commit, versions
 from grokrepro.reference_loop import train_one
@@ -95,7 +95,7 @@ def main() -> None:
     print(f"per-run loop: {np.mean(times):.2f} s/run over {len(times)} sampled cells -> {loop_panel:.0f} s for the "
           f"{len(cells)} Fig 6b cells; batched {batched:.1f} s; speed-up {loop_panel / batched:.1f}x")
     if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+        write_json(out, args.json)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import time
 
 import numpy as np
 import torch
 
+from grokrepro.io import write_json
 from grokrepro.provenance import device_description, versions
 from grokrepro.reference_loop import train_one
 from grokrepro.train import RunSpec, TrainSettings, resolve_device, train_batched
@@ -39,11 +39,13 @@ def time_batched(runs, steps, device) -> float:
     return time.perf_counter() - t
 
 
-def time_loop(runs, steps) -> float:
-    train_one(steps=5)  # warm-up
+def time_loop(runs, steps, device) -> float:
+    train_one(steps=5, device=device)  # warm-up
     t = time.perf_counter()
     for r in runs:
-        train_one(seed=r.seed, lr_decoder=r.lr_decoder, wd_decoder=r.wd_decoder, steps=steps)
+        train_one(seed=r.seed, lr_decoder=r.lr_decoder, wd_decoder=r.wd_decoder, steps=steps, device=device)
+    if device == "cuda":
+        torch.cuda.synchronize()
     return time.perf_counter() - t
 
 
@@ -57,23 +59,19 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    if device.type == "cuda":
-        raise SystemExit("the per-model loop baseline runs on CPU only; compare GPU runs with --device cuda "
-                         "against the CPU loop figure recorded in bench/README.md")
     rows = []
     print(f"device: {device_description(device)}; steps per model: {args.steps}")
     print("| K | loop us/model-step | batched us/model-step | speed-up |")
     print("|---|---|---|---|")
     for k in args.ks:
         runs = cells(k)
-        loop = time_loop(runs, args.steps) / (k * args.steps) * 1e6
+        loop = time_loop(runs, args.steps, str(device)) / (k * args.steps) * 1e6
         batched = time_batched(runs, args.steps, str(device)) / (k * args.steps) * 1e6
         rows.append(dict(K=k, loop_us=loop, batched_us=batched, speedup=loop / batched))
         print(f"| {k} | {loop:.0f} | {batched:.0f} | {loop / batched:.1f}x |", flush=True)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(dict(device=device_description(device), versions=versions(), steps=args.steps, rows=rows),
-                      f, indent=2)
+        write_json(dict(device=device_description(device), versions=versions(), steps=args.steps, rows=rows),
+                   args.json)
 
 
 if __name__ == "__main__":

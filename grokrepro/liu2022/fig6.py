@@ -188,10 +188,7 @@ def val_ceiling(task_name: str, seed: int, n_train: int, loss: str) -> tuple[flo
     never occurs in training asks for a regression template or a class that no training step pulls the decoder
     towards, so it stays wrong; the ceiling is the share of validation samples whose label is seen in training."""
     task = tasks.make_task(task_name)
-    ids = tasks.init_run(task, seed=int(seed), n_train=int(n_train), flavour="notebook", loss=loss,
-                         d_out=TrainSettings().d_out).train_ids
-    train = np.zeros(task.n_samples, dtype=bool)
-    train[list(ids)] = True
+    train = tasks.split_mask(task, int(seed), int(n_train), "notebook", loss=loss, d_out=TrainSettings().d_out)
     seen = set(task.labels[train].tolist())
     val = task.labels[~train]
     if not len(val):
@@ -257,7 +254,8 @@ def robustness(runs: list[pd.DataFrame], cfg: dict, reference: pd.DataFrame | No
     rows = []
     for (loss, x, y), g in allm.groupby(["loss", xp, yp], sort=True):
         counts = {ph: int((g.phase == ph).sum()) for ph in phases.PHASES + ("val_only",)}
-        top = [k for k, v in counts.items() if v == max(counts.values())]
+        most = max(counts.values())
+        top = [k for k, v in counts.items() if v == most]
         row = dict(loss=loss, **{xp: x, yp: y}, n_seeds=len(g), **{f"n_{k}": v for k, v in counts.items()},
                    modal_phase="|".join(top), modal_tied=len(top) > 1,
                    paper_seed_phase=g.phase[g.seed == paper_seed].iloc[0] if (g.seed == paper_seed).any() else None)

@@ -191,10 +191,11 @@ def init_run(
     )
 
 
-def split_mask(task: Task, seed: int, n_train: int, flavour: str) -> np.ndarray:
-    """The training set a run with this seed and size draws (flavour as in :func:`init_run`), as a bool mask over
-    the task's samples."""
-    ids = init_run(task, seed=seed, n_train=n_train, flavour=flavour, loss="mse").train_ids
+def split_mask(task: Task, seed: int, n_train: int, flavour: str, *, loss: str = "mse", d_out: int = 30) -> np.ndarray:
+    """The training set a run with this seed and size draws (flavour, loss and output size as in :func:`init_run`:
+    in the notebook flavour the split depends on the last two through the unused template draw), as a bool mask
+    over the task's samples."""
+    ids = init_run(task, seed=seed, n_train=n_train, flavour=flavour, loss=loss, d_out=d_out).train_ids
     mask = np.zeros(task.n_samples, dtype=bool)
     mask[ids] = True
     return mask

@@ -485,7 +485,9 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
                 perms[key] = np.arange(n)
                 continue
             choice = rng.choice(np.arange(n_tr), bsz, replace=False)
-            rest = np.setdiff1d(np.arange(n_tr), choice)
+            unpicked = np.ones(n_tr, dtype=bool)
+            unpicked[choice] = False
+            rest = np.flatnonzero(unpicked)  # = np.setdiff1d(np.arange(n_tr), choice), without its sort
             perms[key] = np.concatenate([choice, rest, np.arange(n_tr, n)])
         order = torch.tensor(np.stack([perms[key] for key in b.stream_of]), device=dev)
         return torch.gather(b.rows0, 1, order)

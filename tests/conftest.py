@@ -12,9 +12,14 @@ REFERENCE_DIR = SHARED / "reference" / "liu2022"
 torch.set_num_threads(2)
 
 
+def have_reference_data() -> bool:
+    """Whether the authors' Fig 6 files are beside the clone (the tests that need them skip otherwise)."""
+    return (REFERENCE_DIR / "data_add_r.h5").exists()
+
+
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    if not (REFERENCE_DIR / "data_add_r.h5").exists():
+    if not have_reference_data():
         pytest.skip(f"authors' reference data not found at {REFERENCE_DIR} (set GROKREPRO_SHARED)")
     return REFERENCE_DIR
 

@@ -35,9 +35,9 @@ def slurm():
 
 
 def test_quick_fig6b_through_slurm_equals_a_local_run(slurm, tmp_path):
-    from conftest import REFERENCE_DIR
+    from conftest import REFERENCE_DIR, have_reference_data
 
-    have_reference = (REFERENCE_DIR / "data_add_r.h5").exists()
+    have_reference = have_reference_data()
     targets = ALWAYS + (WITH_REFERENCE if have_reference else [])
     config = ["--configfile", str(ROOT / "config" / "config.yaml"),
               str(ROOT / "config" / "overlays" / "paper_seed_only.yaml"),

@@ -189,9 +189,9 @@ def zunkovic_quick(request, tmp_path_factory):
     """Issue #5 at quick scale. With the authors' reference data the whole quick DAG (``quick_run``) has made these
     files, and they are read from there; without it (a bare clone) the Žunkovič targets, which need no reference
     data, run on their own."""
-    from conftest import REFERENCE_DIR
+    from conftest import have_reference_data
 
-    if (REFERENCE_DIR / "data_add_r.h5").exists():
+    if have_reference_data():
         return request.getfixturevalue("quick_run")
     work = tmp_path_factory.mktemp("zquick")
     targets = ["results/zunkovic2022/errata.md"] + [f"results/claims/{c}.csv" for c in ZUN_CLAIMS]

@@ -24,3 +24,13 @@ rule all:
     input:
         get_final_output(),
     default_target: True
+
+
+onstart:
+    # Checked here, not at parse time: only now is it known whether jobs run on this machine (a SLURM submit host
+    # without a GPU may send device=cuda jobs to GPU nodes). Dry runs do not call onstart.
+    if workflow.local_exec:
+        try:
+            gconfig.check_device(config["device"])
+        except gconfig.ConfigError as err:
+            raise WorkflowError(f"invalid configuration: {err}") from None

@@ -166,6 +166,45 @@ def _check_zunkovic(zun: dict, scale: str) -> None:
             raise ConfigError("config key 'zunkovic2022.perceptron.fit_alphas' needs at least two values (a slope)")
 
 
+REFERENCE_KEYS = {"train_steps", "test_steps"}
+
+
+def reference_files(config: dict) -> list[str]:
+    """The authors' files the config's phase-diagram panels name (``liu2022.<panel>.reference_file``)."""
+    liu = config.get("liu2022", {})
+    return sorted({liu[p]["reference_file"] for p in PANELS if liu.get(p, {}).get("reference_file")})
+
+
+def check_reference_dir(reference_dir: str | Path, names: list[str]) -> None:
+    """Every named file is in ``reference_dir`` and opens as an HDF5 file holding the step arrays, checked before any
+    job runs (a job that found it missing would fail halfway, after Snakemake removed its old outputs)."""
+    import h5py
+
+    folder = Path(reference_dir)
+    if not folder.is_dir():
+        raise ConfigError(f"config key 'reference_dir': {folder} is not a directory (the authors' Fig 6 files; the "
+                          "default data/reference/liu2022 ships with the repository)")
+    for name in names:
+        path = folder / name
+        if not path.is_file():
+            raise ConfigError(f"config key 'reference_dir': the authors' file {name} is not in {folder}")
+        try:
+            with h5py.File(path, "r") as f:
+                missing = REFERENCE_KEYS - set(f.keys())
+        except OSError as err:
+            raise ConfigError(f"config key 'reference_dir': {path} is not a readable HDF5 file ({err})") from None
+        if missing:
+            raise ConfigError(f"config key 'reference_dir': {path} lacks the datasets {sorted(missing)}")
+
+
+def check_device(device: str) -> None:
+    """``device: cuda`` on a machine without a visible GPU is refused before any job runs (not in a job, where the
+    failure would remove the outputs a previous run produced)."""
+    if device == "cuda" and not cuda_available():
+        raise ConfigError("config key 'device' is 'cuda' but torch sees no CUDA GPU on this machine; use 'auto' "
+                          "(CUDA when present, else CPU) or 'cpu'")
+
+
 def schema_error(config: dict) -> str | None:
     """The first schema violation as one line naming the key (``liu2022.fig6b.y.values: [] should be non-empty``),
     or None. Snakemake's own ``validate`` (run after this, for the defaults) prints the schema path over many lines."""

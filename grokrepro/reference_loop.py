@@ -2,9 +2,9 @@
 
 This is what :mod:`grokrepro.train` replaces. It is kept as the ground truth for the batched trainer's tests and as
 the baseline of ``bench/train_throughput.py``. ``flavour="notebook"`` follows the authors' ``phase_diagram.ipynb``
-(spec §5.3): full batch in the training-set order, loss and update, then both accuracies after the update.
-``flavour="train_add"`` follows ``toy/train_add.py``: a fresh minibatch permutation each step, validation accuracy
-from the outputs before the update (L-D12, L-D13).
+(docs/decisions.md, Toy model): full batch in the training-set order, loss and update, then both accuracies after
+the update. ``flavour="train_add"`` follows ``toy/train_add.py``: a fresh minibatch permutation each step,
+validation accuracy from the outputs before the update (L-D12, L-D13).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from grokrepro.liu2022.tasks import init_run, make_task
 
 
 class Decoder(torch.nn.Module):
-    """tanh MLP d_in-width-width-d_out applied to E_a + E_b (spec §3.2)."""
+    """tanh MLP d_in-width-width-d_out applied to E_a + E_b (docs/decisions.md, Toy model)."""
 
     def __init__(self, weights, biases):
         super().__init__()

@@ -99,8 +99,8 @@ def markdown(claims: pd.DataFrame, provenance: dict, errata: dict[str, str] | No
         elif len(found):
             lines += [f"- {r.claim_id}: {r.measured_value}" for r in found.itertuples()] + [""]
         else:
-            lines += ["No claim of this paper was scored `paper_erratum` in this run; the spec's decisions on "
-                      "typos and code-vs-paper differences are in shared/spec and config comments.", ""]
+            lines += ["No claim of this paper was scored `paper_erratum` in this run; the project's decisions on "
+                      "typos and code-vs-paper differences are in docs/decisions.md and config comments.", ""]
         lines += ["### Figures", ""]
         for paper_, fig in shown:
             png = Path(paper_) / f"{fig}.png"

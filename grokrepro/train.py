@@ -4,12 +4,13 @@ Every parameter carries a leading model axis K. One step runs one forward pass o
 (``baddbmm``), one backward pass, and one AdamW update with per-model learning rates and weight decays. Models whose
 outcome is decided (both accuracy thresholds reached) or whose loss became NaN/inf are dropped from the batch, so the
 remaining models run alone without any change to their arithmetic: each model slice is computed exactly as a single
-model would be (checked in ``tests/test_train.py`` against a plain per-model ``nn.Module`` + ``torch.optim.AdamW``
+model would be (checked in ``tests/unit/test_train.py`` against a plain per-model ``nn.Module`` + ``torch.optim.AdamW``
 loop).
 
-Step bookkeeping follows the authors' code (spec §3.3): step t is the 0-based index of the update, a threshold step
-is the first t whose post-update accuracy reaches the threshold; in the ``train_add`` flavour the validation accuracy
-at t is measured before update t (L-D12). "Never reached" is kept as -1 here and exported as missing.
+Step bookkeeping follows the authors' code (docs/decisions.md, Toy model): step t is the 0-based index of the
+update, a threshold step is the first t whose post-update accuracy reaches the threshold; in the ``train_add`` flavour
+the validation accuracy at t is measured before update t (L-D12). "Never reached" is kept as -1 here and exported as
+missing.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One model's hyper-parameters (names as in the spec; learning rates and weight decays are AdamW's)."""
+    """One model's hyper-parameters (names as in config/config.yaml; learning rates and weight decays are AdamW's)."""
 
     seed: int = 58
     n_train: int = 45

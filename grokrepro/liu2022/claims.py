@@ -8,11 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from grokrepro.claims import ClaimRecord
+from grokrepro.records import ClaimRecord
 from grokrepro.liu2022 import phases
 
-# The spec's phase counts of the authors' four Fig 6 files under Table 1 (spec §5.4): the paper-side values of L-02.
-SPEC_COUNTS = {
+# Phase counts of the authors' four Fig 6 files under Table 1 (docs/decisions.md, Fig 6 reference maps): the
+# paper-side values of L-02.
+EXPECTED_COUNTS = {
     "data_add_r_reprlr.h5": dict(comprehension=29, grokking=31, memorization=109, confusion=0),
     "data_add_r.h5": dict(comprehension=17, grokking=60, memorization=60, confusion=39),
     "data_add_c.h5": dict(comprehension=30, grokking=85, memorization=50, confusion=11),
@@ -26,11 +27,11 @@ def _num(numbers: pd.DataFrame, quantity: str, method: str = "measured") -> floa
 
 
 def l02_table1(reference_dir, scale: str, budget: int = 100_000, gap: int = 1000) -> ClaimRecord:
-    """Table 1 logic: the classifier turns the authors' four files into the spec's phase counts in both modes,
+    """Table 1 logic: the classifier turns the authors' four files into the expected phase counts in both modes,
     and handles the two edge cases as L-D11 says."""
     parts, ok = [], True
     n_cells = same = 0
-    for name, expected in SPEC_COUNTS.items():
+    for name, expected in EXPECTED_COUNTS.items():
         ref = phases.load_reference(f"{reference_dir}/{name}", budget=budget)
         paper = phases.classify(ref.train_step, ref.val_step, budget=budget, gap=gap, mode="paper")
         authors = phases.classify(ref.train_step, ref.val_step, budget=budget, gap=gap, mode="authors")

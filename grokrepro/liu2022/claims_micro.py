@@ -1,7 +1,7 @@
 """Evaluators for the microscopic claims of Liu et al. (issue #3): figure numbers in, :class:`ClaimRecord` out.
 
-Tolerances are the spec's (§9) where it gives one; otherwise the rule used is written in the record's tolerance
-field. Every evaluator has the signature ``(numbers, scale, artifact, note)``.
+Tolerances are those of docs/decisions.md (Tolerances (Liu)); the rule used is also written in the record's
+tolerance field. Every evaluator has the signature ``(numbers, scale, artifact, note)``.
 """
 
 from __future__ import annotations
@@ -9,19 +9,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from grokrepro.claims import ClaimRecord
+from grokrepro.records import ClaimRecord
 
 SETUP_EXPECTED = {"n_samples_p10": 55, "n_parallelograms_p10": 70, "n_parallelograms_p4": 3,
                   "n_parallelograms_p6": 13, "n_parallelograms_p11": 95, "n_samples_s3": 36,
                   "n_parallelograms_s3": 90}
-PAPER_RC = 0.4              # Fig 4a / §3.2 "phase transition around r_c = 0.4"
+PAPER_RC = 0.4              # Fig 4a / paper §3.2 "phase transition around r_c = 0.4"
 RC_TOL = 0.05               # the paper states r_c to one decimal: anything that rounds to 0.4
-FULL_LAMBDA3 = {"paper": 0.0857, "code": 6.0}   # spec §4.4, full data, Z0 = 10
-LAMBDA3_TOL = 1e-3          # spec §9 Fig 5a
-SPEARMAN_MIN = 0.8          # spec §9 Fig 5b
-ACC_GAP_TOL = 0.03          # spec §9 Fig 3c
-BOUND_FRACTION = 0.95       # spec §9 Fig 10, Fig 18: >= 95 % of seeds satisfy the bounds
-L04_RANGE = (833, 1272)     # spec L-04, steps to RQI > 0.95 for fraction >= 0.82, seeds 0-2
+FULL_LAMBDA3 = {"paper": 0.0857, "code": 6.0}   # L-D5 (docs/decisions.md), full data, Z0 = 10
+LAMBDA3_TOL = 1e-3          # Fig 5a (docs/decisions.md, Tolerances (Liu))
+SPEARMAN_MIN = 0.8          # Fig 5b (same)
+ACC_GAP_TOL = 0.03          # Fig 3c (same)
+BOUND_FRACTION = 0.95       # Fig 10, Fig 18: >= 95 % of seeds satisfy the bounds (same)
+L04_RANGE = (833, 1272)     # L-04's paper value: steps to RQI > 0.95 for fraction >= 0.82, seeds 0-2
 L04_SMALL_N, L04_LARGE_N = 20, 45
 
 
@@ -169,7 +169,7 @@ def l12_predicted_steps(numbers, scale, artifact, note="", primary: str = "code"
     checks = [falls[primary], nn_falls, rho_p > SPEARMAN_MIN]
     return ClaimRecord("L-12", "; ".join(parts), f"n_h ({primary} normalisation, config fig5.normalisation) "
                        f"non-increasing; network steps fall with n (negative rank correlation); Spearman rho(n_h, network) > "
-                       f"{SPEARMAN_MIN} (spec §9)",
+                       f"{SPEARMAN_MIN} (docs/decisions.md)",
                        _verdict(sum(checks), 3), scale, artifact, note)
 
 
@@ -199,7 +199,8 @@ def l10_fig3c(numbers, scale, artifact, note=""):
                 f"{v(numbers, 'within_0.05'):.0f}/{n:.0f}; largest gaps {top_s}; Acc >= Âcc in "
                 f"{v(numbers, 'acc_ge_pred_acc'):.0f}/{n:.0f}")
     verdict = "reproduced" if gap <= ACC_GAP_TOL else ("partial" if gap <= 2 * ACC_GAP_TOL else "not_reproduced")
-    return ClaimRecord("L-10", measured, f"mean |Acc - Âcc| <= {ACC_GAP_TOL} (spec §9)", verdict, scale, artifact, note)
+    return ClaimRecord("L-10", measured, f"mean |Acc - Âcc| <= {ACC_GAP_TOL} (docs/decisions.md)", verdict, scale,
+                       artifact, note)
 
 
 def l33_ideal(numbers, scale, artifact, note=""):
@@ -210,8 +211,8 @@ def l33_ideal(numbers, scale, artifact, note=""):
     measured = (f"RQI <= ideal RQI in {f_rqi:.1%} of runs, Âcc <= ideal Acc in {f_acc:.1%}; smallest training set "
                 f"with ideal RQI = 1 (nullity 2) among random sets: n = {n_small:.0f} ({n_small / 55:.1%}); smallest "
                 f"among the trained runs: n = {n_runs:.0f}")
-    return ClaimRecord("L-33", measured, f"both bounds in >= {BOUND_FRACTION:.0%} of runs (spec §9); ideal RQI = 1 "
-                       "reachable with <= 22 samples", _verdict(sum(checks), 3), scale, artifact, note)
+    return ClaimRecord("L-33", measured, f"both bounds in >= {BOUND_FRACTION:.0%} of runs (docs/decisions.md); "
+                       "ideal RQI = 1 reachable with <= 22 samples", _verdict(sum(checks), 3), scale, artifact, note)
 
 
 def l34_curriculum(numbers, scale, artifact, note=""):

@@ -1,13 +1,13 @@
 """Evaluators for the phase-diagram claims of Liu et al. (2022): Fig 6a-d (L-14 ... L-23) and App G (L-36 ... L-38).
 
 Input: the numbers of :mod:`grokrepro.liu2022.fig6` (the paper seed's, and every seed's from the robustness rule).
-Tolerances are the spec's (§9): >= 95 % of cells in the authors' phase, anchor steps within 1 % (partial within the
-issue's 5 %). Robustness (issue #4): a map claim's criterion is evaluated on every seed; the verdict is
-``reproduced`` when it holds for the paper's seed and for most seeds, ``partial`` when it holds for only one of the
-two, ``not_reproduced`` otherwise. A robustness seed whose train/validation split caps validation accuracy below
-the threshold (a label only in validation; :func:`grokrepro.liu2022.fig6.split_numbers`) cannot give C or G in
-any cell: it is named in the record and not counted. App G has no published data: its claims are read from our
-maps, operationalised as stated in each record's tolerance.
+Tolerances (docs/decisions.md, Tolerances (Liu)): >= 95 % of cells in the authors' phase, anchor steps within 1 %
+(partial within the issue's 5 %). Robustness (issue #4): a map claim's criterion is evaluated on every seed; the
+verdict is ``reproduced`` when it holds for the paper's seed and for most seeds, ``partial`` when it holds for only
+one of the two, ``not_reproduced`` otherwise. A robustness seed whose train/validation split caps validation
+accuracy below the threshold (a label only in validation; :func:`grokrepro.liu2022.fig6.split_numbers`) cannot give
+C or G in any cell: it is named in the record and not counted. App G has no published data: its claims are read
+from our maps, operationalised as stated in each record's tolerance.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from grokrepro.claims import ClaimRecord
+from grokrepro.records import ClaimRecord
 from grokrepro.liu2022 import phases
 from grokrepro.liu2022.fig6 import ROBUSTNESS_SEEDS_ASKED, infeasible_seeds
 
@@ -23,13 +23,15 @@ AGREEMENT_TOLERANCE = 0.95
 ANCHOR_REL_TOL = 0.01
 ANCHOR_PARTIAL_TOL = 0.05
 GAP_MEDIAN_REL_TOL = 0.10
-# The spec's own allowance on one anchor: L-15 gives (1e-3, 1e-2) -> "260 +- 5" (the h5 has 260, a re-run of the
-# authors' notebook 263; spec §5.3). Steps within this many steps count as within tolerance for that claim.
+# The paper-side allowance on one anchor: L-15 gives (1e-3, 1e-2) -> "260 +- 5" (the h5 has 260, a re-run of the
+# authors' notebook 263; docs/decisions.md, Fig 6 grids and anchors). Steps within this many steps count as within
+# tolerance for that claim.
 ANCHOR_ABS_TOL = {"L-15": 5}
 KEYS = ["panel", "loss", "quantity", "method", "x", "y"]
-# L-21's contrast: the spec's re-run of the Fig 6d anchors with the S3 notebook's defaults (init 0.1, L1 1e-3).
+# L-21's contrast: a re-run of the authors' notebook at the Fig 6d anchors with its own defaults (init 0.1, L1 1e-3;
+# L-D7, docs/decisions.md).
 NOTEBOOK_DEFAULT_ANCHORS = {(-5.0, 0.0): (592, None), (-2.0, 0.0): (63, 126)}
-SPEC_GAPS = {"fig6b": 4508, "fig6c": 7831, "fig6d": 7696}  # spec §5.4: medians from the authors' data
+EXPECTED_GAPS = {"fig6b": 4508, "fig6c": 7831, "fig6d": 7696}  # medians from the authors' data (docs/decisions.md)
 
 
 def _seeds(numbers: pd.DataFrame) -> tuple[int | None, dict[int, pd.DataFrame]]:
@@ -89,7 +91,7 @@ def _counts(nums: pd.DataFrame, method: str) -> str:
 def _goldilocks_ok(nums: pd.DataFrame) -> bool:
     g = {q: _get(nums, q) for q in ("share_M_where_repr_le_dec", "C_ratio_min", "C_ratio_max", "G_ratio_min",
                                     "monotone_columns", "n_columns")}
-    one_cell = 0.25 + 1e-9  # a boundary shift of one grid cell (spec §9)
+    one_cell = 0.25 + 1e-9  # a boundary shift of one grid cell (docs/decisions.md)
     return bool(g["share_M_where_repr_le_dec"] >= AGREEMENT_TOLERANCE and g["C_ratio_min"] >= 0.25 - one_cell
                 and g["C_ratio_max"] <= 1.75 + one_cell and g["G_ratio_min"] >= 0.75 - one_cell
                 and g["monotone_columns"] >= g["n_columns"] - 1)
@@ -128,9 +130,9 @@ def map_claim(claim_id: str, numbers: pd.DataFrame, scale: str, artifact: str, n
                      f"{_get(numbers, 'modal_tie_fraction', 'robustness'):.1%} of cells, the authors' phase among "
                      f"the tied on {_get(numbers, 'modal_tie_with_ref_fraction', 'robustness'):.1%}); all seeds "
                      f"agree on {_get(numbers, 'cells_all_seeds_agree', 'robustness'):.1%} of cells")
-    tol = f">= {AGREEMENT_TOLERANCE:.0%} of cells in the authors' phase (spec §9)"
+    tol = f">= {AGREEMENT_TOLERANCE:.0%} of cells in the authors' phase (docs/decisions.md)"
     if claim_id == "L-14":
-        tol += "; Goldilocks band: repr <= dec cells M, C and G boundaries within one cell of the spec's"
+        tol += "; Goldilocks band: repr <= dec cells M, C and G boundaries within one cell of the authors' map"
     return ClaimRecord(claim_id, "; ".join(parts + [robust]), tol + "; per seed, verdict by paper seed and majority",
                        verdict, scale, artifact, note)
 
@@ -162,9 +164,10 @@ def anchor_claim(claim_id: str, numbers: pd.DataFrame, scale: str, artifact: str
                "partial" if worst <= ANCHOR_PARTIAL_TOL else "not_reproduced")
     worst_s = "inf (reached vs never)" if np.isinf(worst) else f"{worst:.2%}"
     measured = "; ".join(parts) + f"; largest relative difference {worst_s}"
-    tol = f"each step within {ANCHOR_REL_TOL:.0%} (spec §9; partial within {ANCHOR_PARTIAL_TOL:.0%}); 'never' must match"
+    tol = (f"each step within {ANCHOR_REL_TOL:.0%} (docs/decisions.md; partial within {ANCHOR_PARTIAL_TOL:.0%}); "
+           "'never' must match")
     if abs_tol:
-        tol += f"; or within +-{abs_tol} steps (the spec's allowance for this claim)"
+        tol += f"; or within +-{abs_tol} steps (the paper-side allowance for this claim)"
     if claim_id == "L-21":
         contrast, ok = [], True
         d = p[p.method == "notebook_defaults"]
@@ -179,8 +182,8 @@ def anchor_claim(claim_id: str, numbers: pd.DataFrame, scale: str, artifact: str
         if not contrast:
             ok = False
         measured += "; with the notebook's init 0.1 and L1 1e-3: " + "; ".join(contrast) + \
-            f" (spec: (592, never), (63, 126); {'same' if ok else 'different'})"
-        tol += "; contrast cells exactly as the spec's re-run"
+            f" (the authors' notebook re-run: (592, never), (63, 126); {'same' if ok else 'different'})"
+        tol += "; contrast cells exactly as the re-run of the authors' notebook (L-D7)"
         if not ok and verdict == "reproduced":
             verdict = "partial"
     return ClaimRecord(claim_id, measured, tol + "; the paper's seed only (steps are seed-specific)", verdict, scale,
@@ -241,7 +244,7 @@ def l23_gaps(numbers: pd.DataFrame, scale: str, artifact: str, note: str = "") -
         in_range &= bool(meds and min(meds) <= ref <= max(meds))
         spread = f"; median over seeds {min(meds):.0f}..{max(meds):.0f}" if len(meds) > 1 else ""
         parts.append(f"{pn}: min {q['min']:.0f}, median {q['median']:.0f}, max {q['max']:.0f} (authors' data median "
-                     f"{ref:.0f}, spec {SPEC_GAPS.get(pn, np.nan):.0f}){spread}")
+                     f"{ref:.0f}, expected {EXPECTED_GAPS.get(pn, np.nan):.0f}){spread}")
     verdict = "reproduced" if ok else ("partial" if in_range and len(by_seed) > 1 else "not_reproduced")
     return ClaimRecord("L-23", "; ".join(parts), f"paper seed's median within {GAP_MEDIAN_REL_TOL:.0%} of the authors' "
                        "data in each panel, min >= 10^3 (Table 1); partial when the authors' median lies in the "
@@ -262,7 +265,8 @@ def _app_g(claim_id: str, numbers: pd.DataFrame, scale: str, artifact: str, note
         results.append((holds, f"{name}: {text} -> {'holds' if holds else 'fails'}"))
     k = sum(h for h, _ in results)
     verdict = "reproduced" if k == len(results) else ("partial" if k else "not_reproduced")
-    note = "; ".join(x for x in (note, "grids are our [Choice] (spec §5.5), in config liu2022.fig13-15") if x)
+    note = "; ".join(x for x in (note, "grids are our [Choice] (docs/decisions.md, App G grids), in config "
+                                 "liu2022.fig13-15") if x)
     return ClaimRecord(claim_id, "; ".join(t for _, t in results), tol + "; reproduced if it holds for both losses, "
                        "partial for one", verdict, scale, artifact, note)
 

@@ -1,4 +1,5 @@
-"""Liu et al. Figs 11-12 / L-35: the p = 4 representation hierarchy (App E, spec §8 [Choice]).
+"""Liu et al. Figs 11-12 / L-35: the p = 4 representation hierarchy (App E; our [Choice]: docs/decisions.md,
+Smaller experiments).
 
 The App E training set D = {(0,2), (1,1), (0,3), (1,2), (1,3), (2,2)} fixes all three parallelograms of p = 4
 ((0,3)-(1,2), (0,2)-(1,1), (1,3)-(2,2)). Seeds 0-9, ``train_add`` recipe, 5,000 steps, two learning-rate settings

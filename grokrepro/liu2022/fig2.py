@@ -1,4 +1,5 @@
-"""Liu et al. Fig 2 / L-42: 2D embeddings for p = 11, addition and modular addition (spec §8 [Choice]).
+"""Liu et al. Fig 2 / L-42: 2D embeddings for p = 11, addition and modular addition ([Choice]:
+docs/decisions.md, Smaller experiments).
 
 No code was published. Runs use the ``train_add`` recipe with 2D embeddings, training fraction 0.8 (53 of 66 pairs),
 seeds 0-4 and 10^4 steps. Two decoder learning rates per task: the default 1e-4 (generalises in Fig 6b) and 1e-2 (the

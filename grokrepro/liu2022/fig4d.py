@@ -1,4 +1,5 @@
-"""Liu et al. Fig 4d / claim L-05: the ``train_add`` default run and its milestones (spec §3.6, §9).
+"""Liu et al. Fig 4d / claim L-05: the ``train_add`` default run and its milestones (docs/decisions.md,
+Toy model; Tolerances (Liu)).
 
 p = 10, 1D embeddings, 45 training samples, seed 58, lr 1e-3 (embeddings) / 1e-4 (decoder), 5,000 steps, MSE,
 ``train_add`` flavour (per-step minibatch permutation, validation accuracy before the update: L-D12, L-D13).

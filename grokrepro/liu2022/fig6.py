@@ -1,9 +1,10 @@
 """Reading phase-diagram panels: cell-by-cell comparison with the authors' data, map structure, robustness over seeds.
 
-Spec §5.3-5.5. Every function takes the run table of :func:`grokrepro.liu2022.panels.run_panel` (one row per run)
-and returns tidy tables; the numbers table (``NUMBER_COLUMNS``) is what the claim evaluators read. ``method`` says
-where a number comes from: ``measured`` (our runs), ``authors_data`` (their h5 file), ``vs_authors_data`` (a
-comparison of the two); ``paper_seed`` marks the paper's seed.
+Decisions: docs/decisions.md (Fig 6 grids and anchors, Fig 6 reference maps, App G grids). Every function takes
+the run table of :func:`grokrepro.liu2022.panels.run_panel` (one row per run) and returns tidy tables; the numbers
+table (``NUMBER_COLUMNS``) is what the claim evaluators read. ``method`` says where a number comes from:
+``measured`` (our runs), ``authors_data`` (their h5 file), ``vs_authors_data`` (a comparison of the two);
+``paper_seed`` marks the paper's seed.
 """
 
 from __future__ import annotations

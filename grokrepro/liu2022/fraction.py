@@ -1,4 +1,5 @@
-"""Liu et al. Figs 3, 4b, 5b and 10: ``train_add`` runs against the training-set size (spec §4.3, §8, §9).
+"""Liu et al. Figs 3, 4b, 5b and 10: ``train_add`` runs against the training-set size (docs/decisions.md,
+Smaller experiments).
 
 One batched job trains n ∈ {5, 10, ..., 50, 54} x seeds {0, 1, 2} with the ``train_add`` defaults (the authors'
 ``produce_figure_data.py`` runs) for the Fig 4b budget of 10^4 steps. The Fig 3 / Fig 10 quantities are read at the

@@ -1,5 +1,6 @@
 """Liu et al. theory figures: Fig 4a (critical fraction), Fig 4c (effective theory), Fig 5 (λ3), Fig 9 (p = 6
-curriculum) and the dataset / |P0| counts of L-01. Spec §4, §8, §9. Each function returns (tidy table, numbers).
+curriculum) and the dataset / |P0| counts of L-01. Decisions: docs/decisions.md (Parallelograms, RQI and λ3;
+Smaller experiments). Each function returns (tidy table, numbers).
 
 Numbers tables share the columns ``quantity, value, method, n_train, step, normalisation`` (unused ones empty).
 """

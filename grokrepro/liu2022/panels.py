@@ -1,7 +1,8 @@
 """Phase-diagram panels of Liu et al. (2022): Fig 6a-d and App G Figs 13-15, each trained as one batched program.
 
 A panel is a grid over two swept hyper-parameters (``x`` and ``y``, any of :data:`SWEEPABLE`), every other
-hyper-parameter fixed, one seed and one or more losses. Config block (see config/config.yaml, spec §5.3, §5.5)::
+hyper-parameter fixed, one seed and one or more losses. Config block (see config/config.yaml and
+docs/decisions.md, Fig 6 grids and anchors, App G grids)::
 
     task, losses, n_train, fixed: {RunSpec field: value}, x: axis, y: axis, steps, quick_subset: {x_index, y_index},
     seed (the paper's), robustness_seeds, exact_batches

@@ -1,7 +1,7 @@
 """Table 1 of Liu et al. (2022): the four learning phases, and comparison with the authors' phase-diagram data.
 
-Spec §5.1 and decision L-D11. A run is classified from the first steps at which train and validation accuracy reach
-the threshold (missing = not reached within the budget):
+Decisions: docs/decisions.md (Phase classifier, L-D11). A run is classified from the first steps at which train
+and validation accuracy reach the threshold (missing = not reached within the budget):
 
 | phase             | train reached | val reached | val step - train step |
 |-------------------|---------------|-------------|-----------------------|
@@ -25,7 +25,7 @@ import pandas as pd
 
 PHASES = ("comprehension", "grokking", "memorization", "confusion")
 CODES = {"comprehension": "C", "grokking": "G", "memorization": "M", "confusion": "X", "val_only": "V"}
-COLOURS = {  # the authors' RGB (spec §5.1)
+COLOURS = {  # the authors' RGB (docs/decisions.md, Phase classifier)
     "comprehension": (160, 218, 57),
     "grokking": (253, 231, 37),
     "memorization": (70, 50, 126),
@@ -62,7 +62,7 @@ def classify(train_step, val_step, *, budget: int = 100_000, gap: int = 1000, mo
 
 
 def load_reference(path: str | Path, *, budget: int = 100_000) -> pd.DataFrame:
-    """The authors' Fig 6 data (spec §5.2) as one row per cell.
+    """The authors' Fig 6 data (docs/decisions.md, Reference data) as one row per cell.
 
     Columns: ``i, j`` (grid indices along h5 axes 0 and 1), the two axis values, ``train_step``, ``val_step``
     (missing where the file holds the 99999 sentinel).

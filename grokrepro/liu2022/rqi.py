@@ -1,4 +1,5 @@
-"""Parallelograms and the Representation Quality Index (Liu et al. Eq 1-3, spec §4).
+"""Parallelograms and the Representation Quality Index (Liu et al. Eq 1-3; docs/decisions.md, Parallelograms,
+RQI and λ3).
 
 Follows the authors' ``train_add`` convention (L-D2, L-D3): each embedding dimension is standardised with the
 unbiased std, and a parallelogram is accepted when its squared defect, averaged over dimensions, is below
@@ -64,8 +65,9 @@ def s3_parallelograms(task) -> np.ndarray:
 
 
 def s3_defects(embeddings: torch.Tensor, quads: torch.Tensor) -> torch.Tensor:
-    """S3's generalised parallelogram defects (spec §4.2): embeddings divided by their RMS over all entries, reshaped
-    to 3x3; mean((S_a S_b - S_c S_d)^2) over the 9 entries. embeddings (..., 6, 9) -> (..., Q)."""
+    """S3's generalised parallelogram defects (the authors' S3 notebook; docs/decisions.md): embeddings divided by
+    their RMS over all entries, reshaped to 3x3; mean((S_a S_b - S_c S_d)^2) over the 9 entries.
+    embeddings (..., 6, 9) -> (..., Q)."""
     rms = (embeddings**2).mean(dim=(-2, -1), keepdim=True).sqrt()
     s = (embeddings / rms).reshape(*embeddings.shape[:-1], 3, 3)
     left = s[..., quads[:, 0], :, :] @ s[..., quads[:, 1], :, :]
@@ -74,7 +76,8 @@ def s3_defects(embeddings: torch.Tensor, quads: torch.Tensor) -> torch.Tensor:
 
 
 def rqi_s3(embeddings: torch.Tensor, quads: torch.Tensor, tolerance: float = 0.5) -> torch.Tensor:
-    """S3 RQI (spec §4.2): the fraction of parallelograms whose :func:`s3_defects` is below ``tolerance`` (0.5).
+    """S3 RQI (docs/decisions.md, Parallelograms, RQI and λ3): the fraction of parallelograms whose
+    :func:`s3_defects` is below ``tolerance`` (0.5).
 
     embeddings: (..., 6, 9) -> (...,).
     """

@@ -1,7 +1,8 @@
 """Liu et al. (2022) App H.2: the permutation group S3 (Fig 17 / L-39, Fig 18 / L-40).
 
-Spec §3 (S3 rows), §4.1–4.2, §8. Every run is the S3 regression of the Fig 6d notebook (notebook flavour, MSE,
-30-D random targets, init scale 1.0, no L1: L-D7), trained with :func:`grokrepro.train.train_batched`.
+Decisions: docs/decisions.md (Toy model; Parallelograms, RQI and λ3; Smaller experiments). Every run is the S3
+regression of the Fig 6d notebook (notebook flavour, MSE, 30-D random targets, init scale 1.0, no L1: L-D7), trained
+with :func:`grokrepro.train.train_batched`.
 
 - **Fig 18** (:func:`run_fraction_sweep`, :func:`fraction_numbers`): RQI, steps to RQI > 0.95, accuracy on the full
   36-sample dataset (Acc) and the predicted accuracy Âcc against the training fraction n/36. Paper: the steps to
@@ -360,7 +361,8 @@ def _plane_name(i: int, j: int) -> str:
 
 
 def run_pca(cfg: dict, *, device="cpu", progress=True) -> dict:
-    """Train the Fig 17 run and describe its final embeddings (spec §8 [Choice]: the Fig 6d run at (1e-4, wd 0)).
+    """Train the Fig 17 run and describe its final embeddings (our [Choice], docs/decisions.md: the Fig 6d run at
+    (1e-4, wd 0)).
 
     cfg keys (defaults in brackets): seed [0], n_train [24], lr_repr [1e-3], lr_decoder [1e-4], weight_decay [0],
     init_scale [1.0], steps [10000], rqi_tolerance [0.5], rqi_threshold [0.95], hexagon_baseline_sets [30].

@@ -1,6 +1,6 @@
 """The toy tasks of Liu et al. (2022): datasets, splits and reference-compatible initialisation.
 
-Spec: shared/spec/liu2022.md §3. Two *flavours* reproduce the authors' two code paths (L-D6):
+Decisions: docs/decisions.md (Liu, Toy model). Two *flavours* reproduce the authors' two code paths (L-D6):
 
 - ``notebook`` — ``phase_diagram*.ipynb`` / ``Figure5d_permutation.ipynb`` (Fig 6): an unused encoder MLP consumes
   torch RNG before the decoder is built, numpy draws an unused ``x_templates`` array before the targets, full batch,
@@ -40,8 +40,9 @@ class Task:
     n_classes: int
     embed_dim: int
     combine: str
-    # How the authors' notebook for this task consumes randomness (spec §5.3): the input size of its unused
-    # encoder MLP, whether numpy draws the unused x_templates first, and whether each step reshuffles the batch.
+    # How the authors' notebook for this task consumes randomness (docs/decisions.md, Toy model): the input size of
+    # its unused encoder MLP, whether numpy draws the unused x_templates first, and whether each step reshuffles the
+    # batch.
     notebook_encoder_in: int
     notebook_x_templates: bool
     notebook_shuffle: bool
@@ -74,8 +75,8 @@ S3_CONVENTION = "label(a, b) = index of b∘a: out[k] = b[a[k]] (apply a first),
 def s3_task() -> Task:
     """The permutation group S3: 36 ordered pairs (a, b) (a outer, b inner), label per :data:`S3_CONVENTION`.
 
-    Spec §3.1 [Choice]: the opposite convention only transposes the learned matrices; this one keeps the split
-    and labels seed-compatible with the authors' notebook.
+    [Choice] (docs/decisions.md, Toy model): the opposite convention only transposes the learned matrices; this one
+    keeps the split and labels seed-compatible with the authors' notebook.
     """
     elems = s3_elements()
     index = {e: k for k, e in enumerate(elems)}
@@ -136,7 +137,7 @@ def init_run(
     label_scale: float = 1.0,
     train_ids: tuple[int, ...] | None = None,
 ) -> RunInit:
-    """Draw a run's split, targets and initial parameters in the authors' order (spec §3.1, §3.4, §5.3).
+    """Draw a run's split, targets and initial parameters in the authors' order (docs/decisions.md, Toy model).
 
     ``train_ids`` fixes the training set (sample indices, in feeding order; e.g. the App E set of Fig 11/12). The
     random split is still drawn, so every later draw is the same as in a run with a random split of that size.

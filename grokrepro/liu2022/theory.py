@@ -1,11 +1,12 @@
 """Liu et al. (2022) theory: parallelogram systems, nullity, λ3, ideal quantities and the effective flow.
 
-Spec: shared/spec/liu2022.md §4 (claims L-01, L-03, L-07, L-08, L-11, L-12, L-13, L-33, L-34; decisions L-D4, L-D5).
+Claims L-01, L-03, L-07, L-08, L-11, L-12, L-13, L-33, L-34; decisions L-D4, L-D5 and the section "Parallelograms,
+RQI and λ3" of docs/decisions.md.
 Addition on {0..p-1} with unordered samples (i <= j) indexed as in :func:`grokrepro.liu2022.tasks.addition_task`.
 
-Notation (§4.1): P0 is the set of parallelograms (pairs of distinct samples with equal sum), P0(D) the ones whose two
+Notation: P0 is the set of parallelograms (pairs of distinct samples with equal sum), P0(D) the ones whose two
 samples are both in the training set D, and A(P) the |P| x p matrix with one row e_i + e_n - e_j - e_m per quad.
-"Nullity" follows the authors' ``dof`` convention (§4.2): the number of eigenvalues of A_Dᵀ A_D below 1e-8
+"Nullity" follows the authors' ``dof`` convention: the number of eigenvalues of A_Dᵀ A_D below 1e-8
 (absolute; A_Dᵀ A_D is an integer matrix, so its non-zero eigenvalues are far above that).
 """
 
@@ -56,7 +57,7 @@ def _system(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def parallelogram_system(p: int) -> tuple[np.ndarray, np.ndarray]:
-    """(A, sample_pairs) for all of P0 (§4.1 Eq 7, rows in the order of :func:`parallelograms`).
+    """(A, sample_pairs) for all of P0 (Eq 7, rows in the order of :func:`parallelograms`).
 
     A: (|P0|, p) float64, row e_i + e_n - e_j - e_m (±2 where a symbol repeats); rows sum to 0.
     sample_pairs: (|P0|, 2) int64, indices of the samples (i, n) and (j, m) in ``addition_task(p).pairs``.
@@ -93,7 +94,7 @@ def _gram_eigvals(train_masks: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarr
 def nullity(train_masks: np.ndarray, p: int, tol: float = EIG_TOL) -> np.ndarray:
     """Null-space dimension of A(P0(D)): (S, n_samples) bool -> (S,) int, eigenvalues of A_Dᵀ A_D below ``tol``.
 
-    The authors' ``dof`` (§4.2). Full data gives 2 (translation + scale); the empty set gives p.
+    The authors' ``dof``. Full data gives 2 (translation + scale); the empty set gives p.
     """
     ev, _ = _gram_eigvals(train_masks, p)
     return (ev < tol).sum(axis=1)
@@ -113,7 +114,7 @@ def random_train_masks(n_samples: int, n_train: int, n_sets: int, rng: np.random
 
 
 def p_linear_curve(p: int = 10, n_values=range(1, 56), n_sets: int = 10_000, seed: int = 0) -> pd.DataFrame:
-    """P(nullity(A(P0(D))) = 2) over ``n_sets`` uniform random training sets per size n (Fig 4a, L-03, §4.3).
+    """P(nullity(A(P0(D))) = 2) over ``n_sets`` uniform random training sets per size n (Fig 4a, L-03).
 
     Sets for size n come from ``np.random.default_rng([seed, n])``. Columns: n_train, fraction (n / n_samples),
     p_linear, n_sets, stderr (binomial, sqrt(P(1-P)/n_sets)).
@@ -160,7 +161,7 @@ def _lambda3_from(ev: np.ndarray, n_quads: np.ndarray, normalisation: str, z0: f
 
 
 def lambda3(train_masks: np.ndarray, p: int, normalisation: str, z0: float = 10.0) -> np.ndarray:
-    """Third-smallest eigenvalue of H (§4.4, L-D5): (S, n_samples) bool -> (S,) float.
+    """Third-smallest eigenvalue of H (L-D5): (S, n_samples) bool -> (S,) float.
 
     normalisation "paper": H = 2 A_DᵀA_D / (|P0(D)| z0) (Eqs 5, 8); "code": H = 2 A_DᵀA_D / z0 (no 1/|P0(D)|).
     Eigenvalues of A_DᵀA_D below 1e-8 (absolute, before scaling) count as exactly 0; |P0(D)| = 0 gives 0.
@@ -180,7 +181,7 @@ def lambda3_table(
     eta: float = 1e-3,
     z0: float = 10.0,
 ) -> pd.DataFrame:
-    """λ3 and n_h = 1/(λ3 η) over ``n_sets`` random training sets per size (Fig 5a/5b, L-11, L-12, §4.4).
+    """λ3 and n_h = 1/(λ3 η) over ``n_sets`` random training sets per size (Fig 5a/5b, L-11, L-12).
 
     The same sets (``np.random.default_rng([seed, n])``) serve both normalisations. One row per (n_train,
     normalisation): n_train, fraction, normalisation, zero_fraction (λ3 = 0), median_lambda3 (all sets),
@@ -327,7 +328,7 @@ def curriculum(p: int = 6, k_max: int = 8) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Effective theory (§4.1-4.2, Eq 4-6, L-D4, L-07, L-13)
+# Effective theory (Eq 4-6, L-D4, L-07, L-13)
 # --------------------------------------------------------------------------------------------------------------
 
 

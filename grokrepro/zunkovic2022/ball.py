@@ -1,5 +1,5 @@
-"""The D-dimensional uniform-ball perceptron of Žunkovič & Ilievski (2022), Sec. 3.2 (spec §4): formulas and an
-independent simulation of the same definition.
+"""The D-dimensional uniform-ball perceptron of Žunkovič & Ilievski (2022), Sec. 3.2 (docs/decisions.md, Ball
+model): formulas and an independent simulation of the same definition.
 
 Model (Eq. 19, Z-D1): N positive inputs x + εe₁ and N negative inputs x − εe₁, x uniform in the unit D-ball; the
 perceptron without bias, ŷ = w·x̃, trained by gradient flow on R = ½wᵀGw − w·a + ½ + λ1|w|₁ with
@@ -51,7 +51,7 @@ def gram(xt: np.ndarray, y: np.ndarray, lambda2: float):
 
 
 def cap_error(h, D: int):
-    """Exact population test error of a direction with cap height h = 1 − ε cos θ (spec §4.2):
+    """Exact population test error of a direction with cap height h = 1 − ε cos θ (derived; docs/decisions.md):
     E = ½ I_{2h−h²}((D+1)/2, ½) for 0 ≤ h ≤ 1; 1 − E(2 − h) for 1 < h < 2; 0 for h ≤ 0; 1 for h ≥ 2."""
     h = np.asarray(h, dtype=float)
     hh = np.clip(np.where(h > 1, 2 - h, h), 0.0, 1.0)
@@ -201,7 +201,7 @@ def prox_flow(G: np.ndarray, a0: np.ndarray, lambda1: float, w0: np.ndarray, t_e
 
 def p_grok_mc(rng: np.random.Generator, draws: int, D: int, N: int, eps: float, lambda2: float,
               lambda1: float = 0.0, chunk: int = 4000):
-    """Definition-level MC P_grok (Z-D15, spec §4.3): fraction of training sets whose stationary w has zero test
+    """Definition-level MC P_grok (Z-D15, docs/decisions.md): fraction of training sets whose stationary w has zero test
     error. λ1 = 0: w = G⁻¹a₀; λ1 > 0: lasso. Returns ``(p, binomial se)``."""
     hits = 0
     for start in range(0, draws, chunk):
@@ -214,8 +214,8 @@ def p_grok_mc(rng: np.random.Generator, draws: int, D: int, N: int, eps: float, 
 
 
 def limit_a0(rng: np.random.Generator, draws: int, D: int, N: int, eps: float) -> np.ndarray:
-    """λ2 → ∞ limit (spec §4.3): a₀ = εe₁ + x̄ with x̄ the mean of 2N uniform ball points, ``(draws, D)``;
-    then w ∝ S_{λ1}(a₀)."""
+    """λ2 → ∞ limit (docs/decisions.md, Ball model): a₀ = εe₁ + x̄ with x̄ the mean of 2N uniform ball points,
+    ``(draws, D)``; then w ∝ S_{λ1}(a₀)."""
     a0 = sample_ball(rng, (draws, 2 * N), D).mean(axis=1)
     a0[:, 0] += eps
     return a0

@@ -1,7 +1,8 @@
-"""Figure builders for the ball model (spec §4): ``exponent`` (Eqs. 23, 50), ``fig5`` (P_grok, p. 14) and ``fig6``
-(t_G PDF, Eqs. 43–47). Each is ``name(cfg, seed) -> (tidy table, numbers table)``; ``cfg`` is the figure's config
-block (``zunkovic2022.<name>`` in config/config.yaml, resolved for the scale). Every stochastic number comes from the simulation of the definition (method ``simulation``), every closed
-form or quadrature is method ``theory``.
+"""Figure builders for the ball model (docs/decisions.md, Ball model): ``exponent`` (Eqs. 23, 50), ``fig5``
+(P_grok, p. 14) and ``fig6`` (t_G PDF, Eqs. 43–47). Each is ``name(cfg, seed) -> (tidy table, numbers table)``;
+``cfg`` is the figure's config block (``zunkovic2022.<name>`` in config/config.yaml, resolved for the scale). Every
+stochastic number comes from the simulation of the definition (method ``simulation``), every closed form or
+quadrature is method ``theory``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""Evaluators for the ball-model claims Z-13 … Z-25 (spec §4, §11), reading only the numbers tables of
-:mod:`grokrepro.zunkovic2022.ball_figures` (figures ``ball_exponent``, ``fig5``, ``fig6``).
+"""Evaluators for the ball-model claims Z-13 … Z-25 (docs/decisions.md, Ball model), reading only the numbers
+tables of :mod:`grokrepro.zunkovic2022.ball_figures` (figures ``ball_exponent``, ``fig5``, ``fig6``).
 
-Tolerances: the exponent fits are compared with (D+1−2ξ)/2 within ``NU_TOL`` (the spec's fit-window study found the
-median within 1e-3; 0.01 allows for the run-to-run spread at quick scale); MC trends are judged with binomial standard
-errors (a step against the trend counts only beyond ``TREND_SE`` combined se; spec §8 "orderings beyond 2 SE");
-analytic identities within ``ANALYTIC_TOL`` = 1e-4 (spec §8 row 6).
+Tolerances (docs/decisions.md, Tolerances (Žunkovič) and Fit windows): the exponent fits are compared with
+(D+1−2ξ)/2 within ``NU_TOL`` (the fit-window study found the median within 1e-3; 0.01 allows for the run-to-run
+spread at quick scale); MC trends are judged with binomial standard errors (a step against the trend counts only
+beyond ``TREND_SE`` combined se: "orderings beyond 2 SE"); analytic identities within ``ANALYTIC_TOL`` = 1e-4.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from grokrepro.claims import ClaimRecord
+from grokrepro.records import ClaimRecord
 from grokrepro.zunkovic2022.numbers import select, value
 
 NU_TOL = 0.01
@@ -260,7 +260,8 @@ def z23(numbers, scale, artifact, note="") -> ClaimRecord:
     ok = eq44 <= ANALYTIC_TOL and worst <= ANALYTIC_TOL and len(th) > 0
     return ClaimRecord("Z-23", f"max |Eq. 44 printed − [(E−1)/(κE−1)]²| = {eq44:.2g}; max |∫P_fast dt − p_fast| = "
                        f"{worst:.2g} over {len(th)} settings; mean fast t_G in t vs in r: max diff {mr:.2g}",
-                       f"{ANALYTIC_TOL:g} (spec §8)", "reproduced" if ok else "not_reproduced", scale, artifact, note)
+                       f"{ANALYTIC_TOL:g} (docs/decisions.md)", "reproduced" if ok else "not_reproduced", scale,
+                       artifact, note)
 
 
 def _fig6(numbers, q, method, **p):
@@ -293,8 +294,8 @@ def z24(numbers, scale, artifact, note="") -> ClaimRecord:
     th_ok = all(ok for ok, _ in checks["theory"].values())
     sim_ok = all(ok for ok, _ in checks["simulation"].values())
     verdict = "reproduced" if th_ok and sim_ok else "partial" if th_ok else "not_reproduced"
-    return ClaimRecord("Z-24", " | ".join(parts), "strict orderings over the §4.4 settings (D: 2,3,5,10; λ2: 1e-3, 1e-2, "
-                       "0.1; ε: 1.5, 2, 3); 'independent': equal (theory) or within a factor "
+    return ClaimRecord("Z-24", " | ".join(parts), "strict orderings over the Fig 6 settings (D: 2,3,5,10; "
+                       "λ2: 1e-3, 1e-2, 0.1; ε: 1.5, 2, 3); 'independent': equal (theory) or within a factor "
                        f"{INDEPENDENT_RATIO} (simulation); simulated p_fast = fraction meeting Eq. 40, fast t_G = their "
                        "mean, slow t_G = median of the rest; partial = theory holds, simulation not everywhere",
                        verdict, scale, artifact, note)

@@ -1,10 +1,11 @@
-"""Evaluators for the 1D exponential model claims of Žunkovič & Ilievski (2022), Z-01 … Z-12 (spec §3, §11).
+"""Evaluators for the 1D exponential model claims of Žunkovič & Ilievski (2022), Z-01 … Z-12
+(docs/decisions.md, 1D exponential model).
 
 Each ``zNN(numbers, scale, artifact, note="") -> ClaimRecord`` reads only the numbers table of its figure
-(:mod:`grokrepro.zunkovic2022.exp1d_figures`). Tolerances are the spec's (§8, §11) or derived from the Monte Carlo
-standard errors in the table; each record states the one it used. A closed form that disagrees with its independent
-simulation beyond tolerance gives ``paper_erratum`` (the record carries the evidence); an MC trend or exponent that
-does not hold gives ``not_reproduced``.
+(:mod:`grokrepro.zunkovic2022.exp1d_figures`). Tolerances are those of docs/decisions.md (Tolerances (Žunkovič))
+or derived from the Monte Carlo standard errors in the table; each record states the one it used. A closed form that
+disagrees with its independent simulation beyond tolerance gives ``paper_erratum`` (the record carries the
+evidence); an MC trend or exponent that does not hold gives ``not_reproduced``.
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from grokrepro.claims import ClaimRecord
+from grokrepro.records import ClaimRecord
 
-ODE_TOL = 1e-8  # Z-01 (spec §11): closed form vs numerical ODE
+ODE_TOL = 1e-8  # Z-01: closed form vs numerical ODE (docs/decisions.md, Tolerances (Žunkovič))
 LASSO_TOL = 1e-10  # Z-D11: proximal scheme's long-time value vs the lasso solution (its exact fixed point)
-Z_SIGMA = 3.0  # spec §8/§11: MC within ±3σ
+Z_SIGMA = 3.0  # MC within ±3σ (same)
 NU_TOL = 0.01  # Z-03/Z-04: |ν − 1| and |slope ratio − 1|; the fit window's linearisation bias is <= ~1e-3
 T_EPS_TOL = 1e-8  # Eq. 8 vs the simulated crossing time (relative)
-EQ15_TOL = 1e-10  # Z-07 (spec §11)
+EQ15_TOL = 1e-10  # Z-07 (same)
 DENSITY_TOL = 1e-8  # Z-06: ∫P_N = 1 (quadrature accuracy)
 T_GROK_TOL = 1e-8  # Z-10: Eq. 16 vs simulated flow (same accuracy as Z-01)
-EQ17_REL_TOL = 1e-8  # Z-11: truncation at t = 25 leaves relative mass < 1e-8 (spec §3.4)
-MEAN_TOL = 0.01  # spec §8 Fig 3: means ±0.01 (widened to 3 MC se where that is larger)
-L1_TOL = 0.02  # spec §8 Fig 3: PDF L1 distance < 0.02 (widened to 2x the MC noise floor where that is larger)
+EQ17_REL_TOL = 1e-8  # Z-11: truncation at t = 25 leaves relative mass < 1e-8 (docs/decisions.md)
+MEAN_TOL = 0.01  # Fig 3: means ±0.01 (widened to 3 MC se where that is larger)
+L1_TOL = 0.02  # Fig 3: PDF L1 distance < 0.02 (widened to 2x the MC noise floor where that is larger)
 
 
 def _rows(numbers: pd.DataFrame, quantity: str, method: str | None = None) -> pd.DataFrame:
@@ -81,7 +82,7 @@ def z01(numbers, scale, artifact, note=""):
                 f"(dt 1e-3) long-time value vs lasso solution: max {worst_l:.3g}; its trajectory differs by <= "
                 f"{prox:.2g} (O(dt), diagnostic)")
     ok = worst <= ODE_TOL and worst_l <= LASSO_TOL
-    return ClaimRecord("Z-01", measured, f"max abs diff <= {ODE_TOL:g} (spec §11); lasso fixed point <= "
+    return ClaimRecord("Z-01", measured, f"max abs diff <= {ODE_TOL:g} (docs/decisions.md); lasso fixed point <= "
                        f"{LASSO_TOL:g}", "reproduced" if ok else "paper_erratum", scale, artifact,
                        note if ok else (note + "; closed form disagrees with the numerical ODE").strip("; "))
 
@@ -186,7 +187,7 @@ def z07(numbers, scale, artifact, note=""):
             else "not computed")
     measured = f"max |Eq. 15 − 2∫_0^ε_λ P_2| over {len(j)} ε_λ = {diff:.3g}; P_grok(N=2, ε_λ=0.4) = {p04s}"
     ok = diff <= EQ15_TOL
-    return ClaimRecord("Z-07", measured, f"abs diff <= {EQ15_TOL:g} (spec §11)",
+    return ClaimRecord("Z-07", measured, f"abs diff <= {EQ15_TOL:g} (docs/decisions.md)",
                        "reproduced" if ok else "paper_erratum",
                        scale, artifact, note if ok else (note + "; Eq. 15 disagrees with Eq. 14").strip("; "))
 

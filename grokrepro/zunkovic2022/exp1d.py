@@ -1,9 +1,9 @@
 """The 1D exponential model of Žunkovič & Ilievski (2022), Sec. 3.1: closed forms and simulations of the definition.
 
-Model (spec §3, with Z-D1/Z-D2): only the bias b is trained (w = 1), a sample x̃ is classified as sign(x̃ − b), and
-gradient flow on R = (1/2N) Σ ½((x̃ − b) − y)² + λ2 b²/2 + λ1|b| gives db/dt = x̄ − λ1 sgn(b) − (1+λ2) b (Eq. 5).
-Positive inputs are ε + Exp(1), negative inputs −ε − Exp(1); x_min is the minimum of the Exp(1) parts of the N
-positive samples (Z-D10).
+Model (docs/decisions.md, 1D exponential model; Z-D1/Z-D2): only the bias b is trained (w = 1), a sample x̃ is
+classified as sign(x̃ − b), and gradient flow on R = (1/2N) Σ ½((x̃ − b) − y)² + λ2 b²/2 + λ1|b| gives
+db/dt = x̄ − λ1 sgn(b) − (1+λ2) b (Eq. 5). Positive inputs are ε + Exp(1), negative inputs −ε − Exp(1); x_min is
+the minimum of the Exp(1) parts of the N positive samples (Z-D10).
 
 Two independent routes to every quantity:
 

@@ -1,5 +1,6 @@
-"""Z-44, the paper's background claim (spec §5.1): a *global* teacher–student perceptron learns without grokking, its
-test error decaying as E ∝ 1/α with α = P/M training examples per weight.
+"""Z-44, the paper's background claim (p. 18; docs/decisions.md, Teacher-student background): a *global*
+teacher–student perceptron learns without grokking, its test error decaying as E ∝ 1/α with α = P/M training
+examples per weight.
 
 The replica result the paper quotes is for students inside the version space (Gibbs, Bayes or maximal-stability
 learning: E ≈ 0.62/α, 0.44/α, 0.50/α as α → ∞). We simulate the maximal-stability student (hard-margin perceptron
@@ -17,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from grokrepro.claims import ClaimRecord
+from grokrepro.records import ClaimRecord
 from grokrepro.zunkovic2022.numbers import make_numbers, select
 
 

@@ -1,4 +1,4 @@
-# The claim scorecard: one target per claim ID of both specs, gathered into results/claims.csv and CLAIMS.md.
+# The claim scorecard: one target per claim ID of both papers, gathered into results/claims.csv and CLAIMS.md.
 
 
 localrules:
@@ -53,8 +53,8 @@ for _group, (_ids, _inputs) in CLAIM_GROUPS.items():
             scale=SCALE,
             phases=LIU["phases"],
             options={"L-12": {"primary": LIU["fig5"]["normalisation"]}},
-            src=src("claims.py", "liu2022/claims.py", "liu2022/claims_micro.py", "liu2022/phases.py",
-                *ZUN_CLAIM_SRC),
+            src=src("claims.py", "records.py", "liu2022/claims.py", "liu2022/claims_micro.py",
+                    "liu2022/claims_phase.py", "liu2022/phases.py", *ZUN_CLAIM_SRC),
         conda:
             CONDA_ENV
         run:

@@ -21,16 +21,17 @@ try:
     validate(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")  # fills defaults
     gconfig.check(config)
     gconfig.check_writable("results")
+    ROOT = Path(workflow.basedir)
+    REFERENCE_DIR = Path(config["reference_dir"])
+    if not REFERENCE_DIR.is_absolute():
+        REFERENCE_DIR = ROOT / REFERENCE_DIR
+    gconfig.check_reference_dir(REFERENCE_DIR, gconfig.reference_files(config))
 except gconfig.ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 
 SCALE = config["scale"]
 CFG = gconfig.for_scale(config, SCALE)
 LIU = CFG["liu2022"]
-ROOT = Path(workflow.basedir)
-REFERENCE_DIR = Path(config["reference_dir"])
-if not REFERENCE_DIR.is_absolute():
-    REFERENCE_DIR = ROOT / REFERENCE_DIR
 CONDA_ENV = "../envs/grokrepro.yaml"
 # Training rules declare the GPUs they use: one when they will run on CUDA (`device: cuda`, or `auto` on a machine
 # with a GPU), so `--resources gpu=1` (profiles/gpu) queues them on one card and the SLURM executor asks for --gpus.
@@ -61,13 +62,8 @@ def panel_runs(panel, seed=None):
 
 
 def reference_file(name):
-    """An authors' file under reference_dir; a one-line error naming the key when it is missing (only the jobs that
-    read it ask, so the rest of the workflow runs without the data)."""
-    path = REFERENCE_DIR / name
-    if not path.exists():
-        raise WorkflowError(f"config key 'reference_dir': the authors' file {name} is not in {REFERENCE_DIR} "
-                            "(set reference_dir to shared/reference/liu2022)")
-    return str(path)
+    """An authors' file under reference_dir (checked up front, with the rest of the config)."""
+    return str(REFERENCE_DIR / name)
 
 
 def panel_reference(wildcards):

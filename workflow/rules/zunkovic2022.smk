@@ -1,4 +1,4 @@
-# Žunkovič & Ilievski (2022), the solvable models (issue #5, spec §3-§4): closed forms against independent
+# Žunkovič & Ilievski (2022), the solvable models (issue #5; docs/decisions.md): closed forms against independent
 # simulations of the same definitions. No neural network, CPU only; each figure is one job.
 ZUN = CFG["zunkovic2022"]
 ZUN_FIGURES = tuple(zfigures.FIGURES)

@@ -48,7 +48,7 @@ def test_init_is_deterministic_and_seeded():
 
 
 def test_flavours_draw_in_the_authors_orders():
-    """Same seed, different split between the flavours (spec §3.1: the notebook draws x_templates first)."""
+    """Same seed, different split between the flavours (docs/decisions.md, L-D6: the notebook draws x_templates first)."""
     task = make_task("addition")
     nb = init_run(task, seed=58, n_train=45, flavour="notebook", loss="mse")
     ta = init_run(task, seed=58, n_train=45, flavour="train_add", loss="mse")
@@ -56,7 +56,7 @@ def test_flavours_draw_in_the_authors_orders():
     rng = np.random.RandomState(58)
     rng.normal(0, 1, size=(10, 30))
     assert np.allclose(rng.normal(0, 1, size=(19, 30)), nb.targets.numpy().astype(float), atol=1e-6)
-    # train_add: embeddings are drawn right after seeding, before the decoder (spec §3.4).
+    # train_add: embeddings are drawn right after seeding, before the decoder (docs/decisions.md, L-D6).
     torch.manual_seed(58)
     assert torch.equal(ta.embeddings, torch.rand(10, 1) - 0.5)
 

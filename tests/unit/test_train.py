@@ -11,6 +11,11 @@ from grokrepro.reference_loop import train_one
 from grokrepro.train import RunSpec, TrainSettings, log_record_steps, resolve_device, train_batched
 
 STEPS = 300
+ROUNDING = 8 * np.finfo(np.float32).eps  # see test_batched_equals_per_model_loop
+# Threshold steps of a batched model against the same model trained alone or the authors' data: equal on AVX2
+# CPUs; on AVX-512 the batched product's rounding can move a crossing by a step (measured: 489 -> 490 at Fig 6b's
+# (1e-2, wd 0) cell). 1 % is the tolerance on anchor steps (docs/decisions.md, Tolerances (Liu)).
+STEP_RTOL = 0.01
 
 
 def _final_embeddings(runs, flavour="notebook", steps=STEPS):
@@ -21,8 +26,15 @@ def _final_embeddings(runs, flavour="notebook", steps=STEPS):
 
 @pytest.mark.parametrize("flavour", ["notebook", "train_add"])
 def test_batched_equals_per_model_loop(flavour):
-    """Same seeds, lrs and weight decays: the batched models end where each model trained alone ends, bit for bit
-    (CPU float32), including minibatches (n = 50, batch 45) and mixed training-set sizes."""
+    """Same seeds, lrs and weight decays: the batched models end where each model trained alone ends, including
+    minibatches (n = 50, batch 45) and mixed training-set sizes.
+
+    Bit for bit where the BLAS multiplies a batch of matrices as it multiplies one (MKL on AMD EPYC, AVX2: every CI
+    run up to 2026-11-26). On an Intel AVX-512 CPU, MKL's batched product of narrow operands (the 1-wide embedding
+    input and output layers) rounds differently from the single product: after 300 steps the embeddings then differ
+    by at most 1.2e-7 (one float32 ulp at 1; measured 2026-11-30, both flavours). The bound, 8 float32 eps (9.5e-7),
+    is that rounding with room; a real difference in the arithmetic (another lr, weight decay, batch or seed) moves
+    the embeddings by orders of magnitude more."""
     runs = [
         RunSpec(seed=58, lr_decoder=2.51e-4),
         RunSpec(seed=58, lr_decoder=1e-3, wd_decoder=5.0),
@@ -33,33 +45,41 @@ def test_batched_equals_per_model_loop(flavour):
     for k, r in enumerate(runs):
         ref = train_one(seed=r.seed, n_train=r.n_train, lr_repr=r.lr_repr, lr_decoder=r.lr_decoder,
                         wd_decoder=r.wd_decoder, steps=STEPS, flavour=flavour, batch_size=r.batch_size or 45)
-        np.testing.assert_array_equal(emb[k], ref["embeddings"].numpy(), err_msg=f"model {k}")
+        np.testing.assert_allclose(emb[k], ref["embeddings"].numpy(), rtol=0, atol=ROUNDING, err_msg=f"model {k}")
         hist = res.history[res.history.model == k]
         np.testing.assert_allclose(hist.loss_train.iloc[-1], ref["losses"][-1], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_fig6b_anchor_cells_match_the_authors_steps():
-    """Spec §5.3 anchors of Fig 6b (decoder lr, wd) -> (train, val) steps from the authors' h5 data."""
+    """The anchors of Fig 6b (decoder lr, wd) -> (train, val) steps from the authors' h5 data."""
     lrs = 10 ** np.linspace(-5, -2, 16)
     cells = {(7, 0): (854, 923), (5, 0): (1650, 2076), (7, 5): (1250, 2193), (10, 0): (489, None)}
     runs = [RunSpec(seed=58, lr_decoder=float(lrs[i]), wd_decoder=float(wd)) for i, wd in cells]
     res = train_batched(runs, TrainSettings(steps=2500, progress=False))
-    got = [(s.train_step, None if pd.isna(s.val_step) else s.val_step) for s in res.summary.itertuples()]
-    assert got == list(cells.values())
+    for s, (train, val) in zip(res.summary.itertuples(), cells.values()):
+        assert s.train_step == pytest.approx(train, rel=STEP_RTOL)
+        assert pd.isna(s.val_step) if val is None else s.val_step == pytest.approx(val, rel=STEP_RTOL)
     # Decided models stop early (checked every 50 steps); the undecided one runs to the budget.
     assert res.summary.last_step.tolist()[:3] == [949, 2099, 2199]
     assert res.summary.last_step.iloc[3] == 2499
 
 
+@pytest.mark.slow
 def test_early_stopping_does_not_disturb_the_others():
     runs = [RunSpec(seed=58, lr_decoder=2.51e-4), RunSpec(seed=58, lr_decoder=1e-3)]
     together = train_batched(runs, TrainSettings(steps=1200, progress=False))
     alone = train_batched(runs[1:], TrainSettings(steps=1200, progress=False))
     assert together.summary.last_step.iloc[0] < 1199  # the first one was dropped from the batch
-    assert together.summary.train_step.iloc[1] == alone.summary.train_step.iloc[0]
-    assert together.summary.final_loss_train.iloc[1] == alone.summary.final_loss_train.iloc[0]
+    # Equal on AVX2. On AVX-512 the batched product's rounding (see STEP_RTOL) grows over 1,200 steps: the final
+    # training loss, ~2e-4 of the initial ~1, was measured 3 % apart (2.23e-4 vs 2.16e-4); a disturbed model (another
+    # model's parameters or learning rate leaking in) would not fit at all.
+    assert together.summary.train_step.iloc[1] == pytest.approx(alone.summary.train_step.iloc[0], rel=STEP_RTOL)
+    assert together.summary.final_loss_train.iloc[1] == pytest.approx(alone.summary.final_loss_train.iloc[0],
+                                                                       rel=0.1)
 
 
+@pytest.mark.slow
 def test_diverged_model_is_marked_and_others_carry_on():
     runs = [RunSpec(seed=58, lr_decoder=1e-3), RunSpec(seed=58, lr_decoder=1e30)]
     res = train_batched(runs, TrainSettings(steps=600, progress=False, check_every=10))
@@ -67,17 +87,19 @@ def test_diverged_model_is_marked_and_others_carry_on():
     assert res.summary.diverged.tolist() == [False, True]
     assert pd.isna(res.summary.val_step.iloc[1])
     assert res.summary.last_step.iloc[1] < 599
-    assert res.summary.train_step.iloc[0] == ok.summary.train_step.iloc[0] == 489  # spec §5.3 anchor
-    assert res.summary.final_loss_train.iloc[0] == ok.summary.final_loss_train.iloc[0]
+    assert ok.summary.train_step.iloc[0] == 489  # the Fig 6b anchor (1e-2, wd 0), trained alone
+    assert res.summary.train_step.iloc[0] == pytest.approx(489, rel=STEP_RTOL)
+    assert res.summary.final_loss_train.iloc[0] == pytest.approx(ok.summary.final_loss_train.iloc[0], rel=0.01)
 
 
+@pytest.mark.slow
 def test_classification_and_s3_run():
     res = train_batched([RunSpec(seed=6, lr_decoder=2.51e-4)],
                         TrainSettings(loss="ce_softmax_mean", steps=700, progress=False))
-    assert res.summary.train_step.iloc[0] == 356  # spec §5.3 anchor of Fig 6c: (2.51e-4, 0) -> (356, 586)
+    assert res.summary.train_step.iloc[0] == 356  # anchor of Fig 6c: (2.51e-4, 0) -> (356, 586)
     res = train_batched([RunSpec(seed=0, n_train=24, lr_decoder=1e-5)],
                         TrainSettings(task="s3", steps=900, track_rqi=True, progress=False))
-    assert res.summary.train_step.iloc[0] == 487  # spec §5.3 anchor of Fig 6d: (1e-5, 0) -> (487, 722)
+    assert res.summary.train_step.iloc[0] == 487  # anchor of Fig 6d: (1e-5, 0) -> (487, 722)
     assert res.summary.val_step.iloc[0] == 722
 
 
@@ -95,6 +117,7 @@ def test_record_steps_and_bad_settings():
             resolve_device("cuda")
 
 
+@pytest.mark.slow
 def test_progress_bar_shows_models_steps_and_eta_and_is_quiet_when_asked(capsys):
     """Issue #6: a training job's log shows a tqdm bar with the models still running, the step and an ETA; with
     progress off (CI's quiet mode) it prints nothing."""
@@ -132,6 +155,7 @@ def _assert_same_result(a, b):
     np.testing.assert_array_equal(a.embeddings, b.embeddings)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", ["notebook", "train_add"])
 def test_checkpoint_resume_gives_the_numbers_of_an_uninterrupted_run(tmp_path, monkeypatch, flavour):
     """A training killed after a checkpoint and started again resumes from it (not from step 0) and ends with the same
@@ -159,6 +183,7 @@ def test_checkpoint_resume_gives_the_numbers_of_an_uninterrupted_run(tmp_path, m
     _assert_same_result(again, plain)
 
 
+@pytest.mark.slow
 def test_checkpoint_of_other_settings_is_not_resumed(tmp_path, monkeypatch):
     runs = [RunSpec(seed=58, lr_decoder=2.51e-4)]
     ck = TrainSettings(steps=400, progress=False, checkpoint=str(tmp_path / "c.pt"), checkpoint_every_s=0.0)
@@ -172,6 +197,7 @@ def test_checkpoint_of_other_settings_is_not_resumed(tmp_path, monkeypatch):
         _assert_same_result(res, train_batched(other_runs, replace(other, checkpoint="")))
 
 
+@pytest.mark.slow
 def test_checkpoint_of_minibatch_groups_one_file_per_batch_size(tmp_path, monkeypatch):
     """Exact-batches runs train one group per batch size; each group has its own file, and a group finished before
     the kill is not trained again."""

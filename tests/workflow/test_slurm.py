@@ -7,21 +7,17 @@ one quick Fig 6b training plus the executor's polling (~2-3 minutes on 2 cores).
 """
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 import slurm_local
+from conftest import ROOT, snakemake_command
 
-ROOT = Path(__file__).resolve().parent.parent
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
 TIMEOUT_S = 360
-# With the reference data: Fig 6b's figure and claims; always: its run table, and a Žunkovič figure and claim (no
-# reference needed) so the scheduler path is exercised even on a bare clone.
-ALWAYS = ["results/liu2022/runs/fig6b_seed58.csv", "results/zunkovic2022/perceptron_numbers.csv",
-          "results/claims/Z-44.csv"]
-WITH_REFERENCE = ["results/liu2022/fig6b_numbers.csv", "results/claims/L-16.csv", "results/claims/L-17.csv"]
+# Fig 6b's run table, figure and claims, and a Žunkovič figure and claim.
+TARGETS = ["results/liu2022/runs/fig6b_seed58.csv", "results/zunkovic2022/perceptron_numbers.csv",
+           "results/claims/Z-44.csv", "results/liu2022/fig6b_numbers.csv", "results/claims/L-16.csv",
+           "results/claims/L-17.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +31,14 @@ def slurm():
 
 
 def test_quick_fig6b_through_slurm_equals_a_local_run(slurm, tmp_path):
-    from conftest import REFERENCE_DIR, have_reference_data
-
-    have_reference = have_reference_data()
-    targets = ALWAYS + (WITH_REFERENCE if have_reference else [])
-    config = ["--configfile", str(ROOT / "config" / "config.yaml"),
-              str(ROOT / "config" / "overlays" / "paper_seed_only.yaml"),
-              "--config", "scale=quick", "progress=false", "threads=1", f"reference_dir={REFERENCE_DIR}"]
-    on_slurm = SNAKEMAKE + ["--directory", str(tmp_path / "slurm"), "--profile", str(ROOT / "profiles" / "slurm"),
-                            "--jobs", "2", "--slurm-status-command", "squeue",
-                            "--slurm-init-seconds-before-status-checks", "2", "--slurm-keep-successful-logs",
-                            "--slurm-logdir", str(tmp_path / "slurm_logs"), *targets, *config]
-    local = SNAKEMAKE + ["--directory", str(tmp_path / "local"), "--cores", "1", *targets, *config]
+    targets = TARGETS
+    configfile = [ROOT / "config" / "config.yaml", ROOT / "config" / "overlays" / "paper_seed_only.yaml"]
+    config = ["--config", "scale=quick", "progress=false", "threads=1"]
+    on_slurm = snakemake_command(tmp_path / "slurm", "--profile", ROOT / "profiles" / "slurm", "--jobs", "2",
+                                 "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
+                                 "--slurm-keep-successful-logs", "--slurm-logdir", tmp_path / "slurm_logs", *targets,
+                                 *config, configfile=configfile)
+    local = snakemake_command(tmp_path / "local", "--cores", "1", *targets, *config, configfile=configfile)
     procs = {name: subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for name, cmd in (("slurm", on_slurm), ("local", local))}
     logs = {}

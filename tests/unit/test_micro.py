@@ -53,6 +53,7 @@ def test_circle_and_order_measures():
     assert fig2.max_gap(circle, fig2.circle_fit(circle)[0], p) == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_small_fraction_sweep_table():
     cfg = dict(p=10, n_train=[10, 45], seeds=[0, 1], steps=300, fig3_steps=200, lr_repr=1e-3, lr_decoder=1e-4,
                batch_size=45, rqi_tolerance=0.01, rqi_threshold=0.95)
@@ -69,7 +70,7 @@ def test_small_fraction_sweep_table():
         fraction.run_sweep(dict(cfg, fig3_steps=301), progress=False)
 
 
-def test_setup_counts_match_the_spec():
+def test_setup_counts_match_the_paper():
     rec = claims_micro.l01_setup(micro.setup_counts(), "quick", "")
     assert rec.verdict == "reproduced"
     wrong = micro.setup_counts()

@@ -1,4 +1,4 @@
-"""Tests for grokrepro.liu2022.theory (spec §4; claims L-01, L-03, L-07, L-08, L-11, L-12, L-13, L-33, L-34)."""
+"""Tests for grokrepro.liu2022.theory (docs/decisions.md, Parallelograms, RQI and λ3; claims L-01, L-03, L-07, L-08, L-11, L-12, L-13, L-33, L-34)."""
 
 import math
 
@@ -64,7 +64,7 @@ def test_system_rows_and_sample_pairs():
 def test_full_data_spectrum_and_nullity():
     a, _ = theory.parallelogram_system(10)
     ev = np.linalg.eigvalsh(a.T @ a)
-    expected = [0, 0, 30, 31.27, 36.55, 38.38, 42.14, 45.73, 47.31, 48.62]  # spec §4.4
+    expected = [0, 0, 30, 31.27, 36.55, 38.38, 42.14, 45.73, 47.31, 48.62]  # docs/decisions.md, L-D5
     np.testing.assert_allclose(np.round(ev, 2), expected, atol=1e-9)
     full, empty = np.ones((1, 55), bool), np.zeros((1, 55), bool)
     assert theory.nullity(full, 10).tolist() == [2]

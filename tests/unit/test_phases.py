@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from grokrepro.liu2022 import phases
-from grokrepro.liu2022.claims import SPEC_COUNTS
+from grokrepro.liu2022.claims import EXPECTED_COUNTS
 
 NA = np.nan
 
@@ -34,18 +34,18 @@ def test_classifier_parameters():
         phases.classify([0], [0], mode="other")
 
 
-@pytest.mark.parametrize("name", sorted(SPEC_COUNTS))
-def test_reference_maps_have_the_spec_counts(reference_dir, name):
+@pytest.mark.parametrize("name", sorted(EXPECTED_COUNTS))
+def test_reference_maps_have_the_expected_counts(reference_dir, name):
     ref = phases.load_reference(reference_dir / name)
     got = phases.phase_counts(phases.classify(ref.train_step, ref.val_step))
-    assert {k: got[k] for k in SPEC_COUNTS[name]} == SPEC_COUNTS[name]
+    assert {k: got[k] for k in EXPECTED_COUNTS[name]} == EXPECTED_COUNTS[name]
     assert got["val_only"] == 0
 
 
 def test_reference_layout(reference_dir):
     ref = phases.load_reference(reference_dir / "data_add_r.h5")
     assert len(ref) == 176 and list(ref.columns[:4]) == ["i", "j", "lr_decoder", "weight_decay"]
-    row = ref[(ref.i == 7) & (ref.j == 0)].iloc[0]  # lr 10^-3.6 = 2.51e-4, wd 0: an anchor of the spec (§5.3)
+    row = ref[(ref.i == 7) & (ref.j == 0)].iloc[0]  # lr 10^-3.6 = 2.51e-4, wd 0: an anchor cell of Fig 6b
     assert (row.train_step, row.val_step) == (854, 923)
     assert ref.val_step.isna().sum() == 99 and ref.train_step.isna().sum() == 39
 

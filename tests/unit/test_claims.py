@@ -1,4 +1,3 @@
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -6,7 +5,7 @@ from grokrepro import claims
 from grokrepro.liu2022 import claims as liu
 
 
-def test_registry_lists_every_claim_of_both_specs():
+def test_registry_lists_every_claim_of_both_papers():
     reg = claims.registry()
     assert reg.claim_id.is_unique
     assert reg.claim_id.tolist() == [f"L-{i:02d}" for i in range(1, 43)] + [f"Z-{i:02d}" for i in range(1, 45)]

@@ -7,12 +7,11 @@ GPU session is to run (`bench/panel_speed.py --device auto`) and the throughput 
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 
 
 def _bench(script, *args):

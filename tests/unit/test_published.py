@@ -5,7 +5,6 @@ with the snapshot (same verdicts, same measured values); otherwise that comparis
 """
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,7 +13,8 @@ import yaml
 from grokrepro.claims import COLUMNS, claim_ids
 from grokrepro.liu2022.panels import RUN_COLUMNS, axis_values
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
+
 PUBLISHED = ROOT / "results" / "published"
 RUN = ROOT / "results"
 

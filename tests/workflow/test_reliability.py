@@ -10,24 +10,20 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
-QUICK = ["--config", "scale=quick", "progress=false", "threads=1"]
+from conftest import QUICK, ROOT, run_snakemake, snakemake_command
+
 # Cheap quick-scale jobs, run one at a time (--cores 1) so a kill lands between finished and pending ones.
 RESUME_TARGETS = [f"results/zunkovic2022/{f}_numbers.csv" for f in ("perceptron", "fig2", "fig6", "fig5")]
 
 
-def _snakemake(workdir, *args, configfile=None, **kw):
-    cfg = ["--configfile", str(configfile or ROOT / "config" / "config.yaml")]
-    return subprocess.run(SNAKEMAKE + ["--directory", str(workdir), *cfg, *args], capture_output=True, text=True,
-                          **kw)
+_snakemake = run_snakemake
 
 
 def _finished(log: Path) -> list[str]:
@@ -49,8 +45,7 @@ def test_killed_run_resumes_to_the_same_result_without_redoing_finished_jobs(tmp
     assert straight.returncode == 0, straight.stderr[-3000:]
 
     work = tmp_path / "killed"
-    cmd = SNAKEMAKE + ["--directory", str(work), "--configfile", str(ROOT / "config" / "config.yaml"), "--cores", "1",
-                       *RESUME_TARGETS, *QUICK]
+    cmd = snakemake_command(work, "--cores", "1", *RESUME_TARGETS, *QUICK)
     log = tmp_path / "killed.log"
     with log.open("w") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
@@ -137,6 +132,27 @@ def test_bad_input_fails_with_one_line_and_writes_nothing(tmp_path, case):
             results.chmod(stat.S_IRWXU)
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="device=cuda is valid on a machine with a GPU")
+def test_a_bad_value_on_a_rerun_keeps_what_the_previous_run_built(tmp_path):
+    """Build a figure, rerun it with values that a job would only fail on (no GPU for device=cuda, no authors' data
+    under reference_dir): each rerun stops before any job with one line naming the key, and the figure built before
+    is still there, unchanged (Snakemake removes a job's old outputs before it runs it)."""
+    target = "results/liu2022/fig4d.pdf"
+    built = _snakemake(tmp_path, "--cores", "1", target, *QUICK)
+    assert built.returncode == 0, built.stderr[-3000:]
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (tmp_path / "results").rglob("*") if p.is_file()}
+    assert tmp_path / target in before
+    for bad, words in ((["device=cuda"], ["device", "cuda", "no CUDA GPU"]),
+                       (["reference_dir=/nonexistent/reference"], ["reference_dir", "/nonexistent/reference"])):
+        proc = _snakemake(tmp_path, "--cores", "1", target, *QUICK, *bad)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0, out[-2000:]
+        assert [line for line in out.splitlines() if all(w in line for w in words)], out[-2000:]
+        assert "Traceback" not in out, out[-2000:]
+        after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (tmp_path / "results").rglob("*") if p.is_file()}
+        assert after == before, f"{bad}: outputs changed"
+
+
 def test_killed_panel_job_resumes_from_its_checkpoint(tmp_path):
     """A phase-diagram job killed part-way through its training (a session or SLURM time limit) and run again resumes
     from its checkpoint instead of step 0, ends with the table of an uninterrupted job byte for byte, says so in its
@@ -152,8 +168,8 @@ def test_killed_panel_job_resumes_from_its_checkpoint(tmp_path):
 
     work = tmp_path / "killed"
     ckpt = work / "results/liu2022/runs/checkpoints/fig6b_seed58/mse.pt"
-    cmd = SNAKEMAKE + ["--directory", str(work), "--configfile", str(configfile), "--cores", "1", target, *QUICK,
-                       "checkpoint_minutes=0.0001"]  # a save at every check (50 steps)
+    cmd = snakemake_command(work, "--cores", "1", target, *QUICK, "checkpoint_minutes=0.0001",
+                            configfile=configfile)  # a save at every check (50 steps)
     with (tmp_path / "killed.log").open("w") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.time() + 300

@@ -1,9 +1,8 @@
 import re
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 
 
 def _pins(lines):
@@ -32,3 +31,18 @@ def test_readme_opens_with_the_two_commands():
     commands = [line.strip() for line in first_block.splitlines()[1:] if line.strip()]
     assert commands == ["make reproduce", "make test"]
     assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")
+
+
+def test_make_reproduce_prints_the_plan_then_runs_snakemake():
+    """`make -n` shows the recipes without running them: the plan first, then Snakemake, for each fidelity."""
+    import subprocess
+
+    for args, config in (([], ""), (["SCALE=quick"], "--config scale=quick")):
+        proc = subprocess.run(["make", "-n", "-W", ".venv/.installed", "reproduce", *args], cwd=ROOT,
+                              capture_output=True, text=True)
+        lines = [line for line in proc.stdout.splitlines() if "grokrepro.plan" in line or "snakemake" in line]
+        assert len(lines) == 2 and "grokrepro.plan" in lines[0] and "bin/snakemake --cores" in lines[1], proc.stdout
+        assert lines[1].rstrip().endswith(config) if config else "--config" not in lines[1]
+    fast = subprocess.run(["make", "-n", "-W", ".venv/.installed", "test-fast"], cwd=ROOT, capture_output=True,
+                          text=True).stdout
+    assert "pytest tests/unit -m \"not slow\"" in fast or "pytest tests/unit -m not slow" in fast

@@ -1,16 +1,12 @@
 """Bad configuration stops the run with a message naming the key and what is allowed, and writes nothing."""
 
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
 from grokrepro import config as gconfig
 
-ROOT = Path(__file__).resolve().parent.parent
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+from conftest import ROOT
 
 
 def _base():
@@ -59,26 +55,6 @@ def test_bad_values_name_the_key(tmp_path, edit, words):
     with pytest.raises(Exception) as err:
         gconfig.load(_write(tmp_path, cfg))
     assert all(w in str(err.value) for w in words), str(err.value)
-
-
-def test_snakemake_refuses_a_bad_scale_and_writes_nothing(tmp_path):
-    proc = subprocess.run(SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-                                       "--configfile", str(ROOT / "config" / "config.yaml"), "--cores", "1",
-                                       "--config", "scale=huge"], capture_output=True, text=True)
-    assert proc.returncode != 0
-    assert "scale" in proc.stderr + proc.stdout and "quick" in proc.stderr + proc.stdout
-    assert not (tmp_path / "results").exists()
-
-
-def test_snakemake_refuses_a_negative_learning_rate(tmp_path):
-    cfg = _base()
-    cfg["liu2022"]["fig6b"]["fixed"]["lr_repr"] = -1.0
-    proc = subprocess.run(SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-                                       "--configfile", str(_write(tmp_path, cfg)), "--cores", "1"],
-                          capture_output=True, text=True)
-    assert proc.returncode != 0
-    assert "lr_repr" in proc.stderr + proc.stdout
-    assert not (tmp_path / "results").exists()
 
 
 @pytest.mark.parametrize("block, key, value, match", [

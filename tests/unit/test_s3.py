@@ -189,6 +189,7 @@ SWEEP = dict(n_train=[12, 30], seeds=[0, 1], steps=60, lr_repr=1e-3, lr_decoder=
              init_scale=1.0, rqi_tolerance=0.5, rqi_threshold=0.95)
 
 
+@pytest.mark.slow
 def test_run_fraction_sweep_tiny():
     df, emb = s3.run_fraction_sweep(SWEEP, progress=False)
     assert list(df.columns) == s3.RUN_COLUMNS

@@ -3,18 +3,29 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= all
+SCALE ?= paper
+TARGETS ?=
 BENCH_STEPS ?= 100000
+# `--config scale=...` only when another fidelity is asked for, so the default run is plain `snakemake --cores all`.
+SCALE_ARG := $(if $(filter-out paper,$(SCALE)),--config scale=$(SCALE))
 
-.PHONY: reproduce test quick publish bench lint clean
+.PHONY: reproduce plan test test-fast quick publish bench lint clean
 
-reproduce: $(VENV)/.installed  ## everything, paper scale
-	$(BIN)/snakemake --cores $(CORES)
+reproduce: $(VENV)/.installed  ## everything (SCALE=paper|quick, TARGETS=one figure), after printing the plan
+	$(BIN)/python -m grokrepro.plan --scale $(SCALE) --cores $(CORES) $(TARGETS)
+	$(BIN)/snakemake --cores $(CORES) $(TARGETS) $(SCALE_ARG)
 
-test: $(VENV)/.installed  ## unit, workflow and claim tests
+plan: $(VENV)/.installed  ## what `make reproduce` would run and its estimated time
+	$(BIN)/python -m grokrepro.plan --scale $(SCALE) --cores $(CORES) $(TARGETS)
+
+test: $(VENV)/.installed  ## every test: unit, workflow (quick-scale DAG, SLURM, resume), published snapshot
 	$(BIN)/python -m pytest
 
-quick: $(VENV)/.installed  ## the whole DAG at quick scale (minutes on 2 cores)
-	$(BIN)/snakemake --cores $(CORES) --config scale=quick
+test-fast: $(VENV)/.installed  ## unit tests only, no Snakemake and no slow training (the inner loop)
+	$(BIN)/python -m pytest tests/unit -m "not slow"
+
+quick: $(VENV)/.installed  ## the whole DAG at quick scale (about 16 minutes on 2 cores)
+	$(MAKE) reproduce SCALE=quick
 
 publish: $(VENV)/.installed  ## refresh results/published/ from a finished paper-scale run (PARTIAL=--partial)
 	$(BIN)/python -m grokrepro.publish results results/published $(PARTIAL)

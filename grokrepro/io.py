@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,35 @@ def atomic_path(path: str | Path):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class _Tee:
+    """A text stream that writes to a log file and echoes to the terminal."""
+
+    def __init__(self, log, echo):
+        self.log, self.echo = log, echo
+
+    def write(self, text: str) -> int:
+        self.log.write(text)
+        self.echo.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.log.flush()
+        self.echo.flush()
+
+    def isatty(self) -> bool:
+        return self.echo.isatty()
+
+
+def job_stderr(log_path: str | Path, *, append: bool = False, echo: bool = False):
+    """Send this job's stderr (warnings, tqdm bars) to its Snakemake log file; with ``echo`` also to the terminal
+    Snakemake was started from, so a long training job's progress (steps, models still running, ETA) is visible there
+    and not only in the log. ``append`` keeps a killed job's log when it resumes. Returns the open log file (the job
+    ends with the process; a caller that lives on closes it)."""
+    log = open(log_path, "a" if append else "w")
+    sys.stderr = _Tee(log, sys.__stderr__) if echo and sys.__stderr__ is not None else log
+    return log
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:

@@ -1,5 +1,4 @@
 """Liu Fig 4d: train the default run, write its trajectories, milestones and figure."""
-import sys
 
 import torch
 
@@ -8,7 +7,7 @@ from grokrepro.liu2022 import fig4d
 from grokrepro.provenance import Stopwatch
 from grokrepro.train import resolve_device
 
-sys.stderr = open(snakemake.log[0], "w")
+io.job_stderr(snakemake.log[0], echo=snakemake.params.progress)
 torch.set_num_threads(snakemake.threads)
 clock, p = Stopwatch(), snakemake.params
 device = resolve_device(p.device)

@@ -3,7 +3,6 @@
 Every rule that runs this script writes <figure>.csv (tidy data), <figure>_numbers.csv, .pdf/.png and a provenance
 record; ``params.figure`` picks the builder.
 """
-import sys
 
 import pandas as pd
 import torch
@@ -13,7 +12,7 @@ from grokrepro.liu2022 import fig2, fig12, fraction, micro, plots, s3
 from grokrepro.provenance import Stopwatch
 from grokrepro.train import resolve_device
 
-sys.stderr = open(snakemake.log[0], "w")
+io.job_stderr(snakemake.log[0], echo=snakemake.params.progress)
 torch.set_num_threads(snakemake.threads)
 clock, p = Stopwatch(), snakemake.params
 device = resolve_device(p.device)

@@ -1,12 +1,11 @@
 """Liu phase-diagram panel: the paper seed's map, compared cell by cell with the authors' data where they exist."""
-import sys
 
 import pandas as pd
 
 from grokrepro import io, plotting
 from grokrepro.liu2022 import fig6, panels, phases
 
-sys.stderr = open(snakemake.log[0], "w")
+io.job_stderr(snakemake.log[0])
 p, inp = snakemake.params, snakemake.input
 runs = io.read_runs(inp.runs)
 reference = None

@@ -1,10 +1,9 @@
 """Liu Fig 6 panel over the paper seed and the robustness seeds: per-cell phase frequencies and every seed's numbers."""
-import sys
 
 from grokrepro import io, plotting
 from grokrepro.liu2022 import fig6, phases
 
-sys.stderr = open(snakemake.log[0], "w")
+io.job_stderr(snakemake.log[0])
 p, inp = snakemake.params, snakemake.input
 reference = fig6.reference_table(phases.load_reference(inp.reference[0]), p.cfg, p.phases)
 runs = [io.read_runs(f) for f in inp.runs]

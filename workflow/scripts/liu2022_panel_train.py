@@ -3,7 +3,6 @@
 A job killed part-way (a session or a SLURM time limit) resumes from its checkpoint folder when run again with the
 same config and sources; the folder goes once the table is written."""
 import shutil
-import sys
 from pathlib import Path
 
 import torch
@@ -15,7 +14,7 @@ from grokrepro.train import resolve_device
 
 # Resuming keeps the killed run's log and appends to it.
 resuming = bool(snakemake.params.checkpoint_dir) and any(Path(snakemake.params.checkpoint_dir).glob("*.pt"))
-sys.stderr = open(snakemake.log[0], "a" if resuming else "w")
+io.job_stderr(snakemake.log[0], append=resuming, echo=snakemake.params.progress)
 torch.set_num_threads(snakemake.threads)
 clock, p = Stopwatch(), snakemake.params
 device = resolve_device(p.device)

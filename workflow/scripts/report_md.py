@@ -1,8 +1,7 @@
 """results/REPORT.md, the reproduction report, from the scorecard, provenance and errata."""
-import sys
 from pathlib import Path
 
-from grokrepro import report
+from grokrepro import io, report
 
-sys.stderr = open(snakemake.log[0], "w")
+io.job_stderr(snakemake.log[0])
 report.build(Path(snakemake.input.claims).parent, Path(snakemake.output[0]))

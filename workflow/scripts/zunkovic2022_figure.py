@@ -1,5 +1,4 @@
 """Žunkovič & Ilievski solvable-model figures: <figure>.csv (tidy), _numbers.csv, .pdf/.png and provenance."""
-import sys
 
 import torch
 
@@ -7,7 +6,7 @@ from grokrepro import io
 from grokrepro.provenance import Stopwatch
 from grokrepro.zunkovic2022 import figures
 
-sys.stderr = open(snakemake.log[0], "w")
+io.job_stderr(snakemake.log[0])
 clock, p, out = Stopwatch(), snakemake.params, snakemake.output
 tidy, numbers, fig = figures.build(p.figure, p.cfg, int(p.cfg["seed"]))
 io.write_csv(tidy, out.csv)

@@ -25,6 +25,14 @@ from conftest import numerics_platform, run_snakemake
 BASELINES = Path(__file__).resolve().parent / "test_workflow"
 
 
+# Threshold steps of the quick panels: 1 % (the anchor tolerance). On the Intel Xeon (AVX-512) CI machine the quick
+# panels are not bit-reproducible from run to run inside the full quick DAG: two CI runs of the same commit gave
+# Fig 6c seed 6 steps 797 vs 802, 107 vs 105, 269 vs 268 (every phase the same), while the job alone, loaded or not,
+# and two whole quick runs gave the baseline exactly (2026-11-30; cause not found yet). There the tolerance is that
+# measured spread: 5 steps, or 2 %.
+STEP_TOLERANCE = {"GenuineIntel": dict(rtol=0.02, atol=5)}
+
+
 def _platform_baseline(name: str) -> Path:
     folder = BASELINES / numerics_platform()
     if not folder.is_dir():
@@ -80,7 +88,10 @@ def quick_run(tmp_path_factory):
 
 
 def _steps(series):
-    return np.array([-1 if pd.isna(v) else int(v) for v in series], dtype=np.int64)
+    """Threshold steps as float64, "never reached" as -1. Float, not int: ndarrays_regression compares integer arrays
+    exactly whatever the tolerance (until 2026-11-30 the documented 1 % was never applied), and floats with
+    np.isclose. The baselines stay int64; an int baseline compares with a float result."""
+    return np.array([-1 if pd.isna(v) else int(v) for v in series], dtype=np.float64)
 
 
 def test_quick_scorecard(quick_run):
@@ -137,7 +148,8 @@ def test_quick_panels(quick_run, ndarrays_regression):
             arrays[f"{panel}_seed{seed}_phase"] = runs.phase.map(codes).to_numpy(np.int64)
     contrast = pd.read_csv(liu / "runs" / "fig6d_contrast.csv")
     arrays["fig6d_contrast_steps"] = np.concatenate([_steps(contrast.train_step), _steps(contrast.val_step)])
-    ndarrays_regression.check(arrays, default_tolerance=dict(rtol=0.01, atol=0),
+    steps = STEP_TOLERANCE.get(numerics_platform(), dict(rtol=0.01, atol=0))
+    ndarrays_regression.check(arrays, default_tolerance=steps,
                               tolerances={k: dict(rtol=0, atol=0) for k in arrays if k.endswith("_phase")},
                               fullpath=_platform_baseline("test_quick_panels.npz"))
 
@@ -150,7 +162,7 @@ def test_quick_fig4d(quick_run, ndarrays_regression):
     v = numbers.set_index("quantity").value
     losses = numbers[numbers.quantity == "loss_train"]
     ndarrays_regression.check(
-        {"iter_steps": np.array([v["iter_train"], v["iter_test"], v["iter_rqi"]], dtype=np.int64),
+        {"iter_steps": np.array([v["iter_train"], v["iter_test"], v["iter_rqi"]], dtype=np.float64),  # see _steps
          "final": np.array([v["final_acc_train"], v["final_acc_test"], v["final_rqi"], v["final_order_monotone"]]),
          "loss_train": losses.value.to_numpy()},
         tolerances={"iter_steps": dict(rtol=0.01, atol=0), "final": dict(rtol=0, atol=0),
@@ -162,7 +174,8 @@ def test_quick_micro_figures(quick_run, ndarrays_regression):
     """Issue #3 at quick scale: every figure's files exist, and the numbers behind its claims are regressed.
 
     Tolerances: threshold steps 1 % (the anchor tolerance); accuracies, RQI and counts exact (fractions of small
-    counts); the seeded theory curves exact; the effective loss l0 1e-3 relative (docs/decisions.md, Tolerances (Liu), Fig 4c).
+    counts); the seeded theory curves exact; the effective loss l0 1e-3 relative (docs/decisions.md, Tolerances
+    (Liu), Fig 4c).
     """
     liu = quick_run / "liu2022"
     for fig in ("fig2", "fig3", "fig4a", "fig4b", "fig4c", "fig5", "fig9", "fig10", "fig12", "fig17", "fig18"):

@@ -25,7 +25,7 @@ def _tracked_text_files():
 
 
 def test_nothing_points_outside_the_repository():
-    """A user's clone has no ../shared: no code, config, doc, report or result may read or cite it."""
+    """A user's clone has no shared folder beside it: no code, config, doc, report or result may read or cite one."""
     pattern = re.compile(r"\.\./shared|(?<![\w-])shared/(spec|reference|ops|seeds|STYLE)|GROKREPRO_SHARED")
     hits = [f"{name}:{k + 1}" for name, text in _tracked_text_files() if name != "tests/unit/test_standalone.py"
             for k, line in enumerate(text.splitlines()) if pattern.search(line)]  # (this file holds the pattern)

@@ -88,8 +88,12 @@ def markdown(claims: pd.DataFrame, provenance: dict, errata: dict[str, str] | No
             else:
                 cmd, cpu, gpu = f"`snakemake --cores all results/claims/{r.claim_id}.csv`", "seconds", "-"
             measured = r.measured_value if r.verdict != "not_run" else r.note
+            verdict = f"**{r.verdict}**"
+            failed = str(getattr(r, "failed_checks", "") or "")
+            if r.verdict != "reproduced" and failed:
+                verdict += f" (failed: {failed})"
             lines.append("| " + " | ".join(_cell(x) for x in (r.claim_id, r.paper_value, measured,
-                                                                 f"**{r.verdict}**", cmd, cpu, gpu)) + " |")
+                                                                 verdict, cmd, cpu, gpu)) + " |")
         lines += ["", "### What was easy", "", t["easy"], "", "### What was difficult", "", t["difficult"], "",
                   "### Errata found", ""]
         found = sub[sub.verdict == "paper_erratum"]

@@ -211,6 +211,14 @@ class _Batch:
         self.stream_of = [self.stream_of[i] for i in idx.tolist()]
         self._flags()
 
+    @classmethod
+    def restore(cls, state: dict, dev: torch.device) -> _Batch:
+        """The batch saved in a checkpoint (``state`` is its ``__dict__``), on ``dev`` and ready for gradients."""
+        b = cls.__new__(cls)
+        b.__dict__.update(_to_device(state, dev))
+        b.params = [p.detach().requires_grad_(True) for p in b.params]
+        return b
+
 
 class _InputLayer(torch.autograd.Function):
     """``baddbmm(b, x, w_t)`` whose input gradient is taken model by model on the CPU.
@@ -422,86 +430,227 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
     Returns per-model threshold steps (train/val accuracy >= ``acc_threshold``, RQI > ``rqi_threshold``) and the
     metrics at ``cfg.record_steps``. A model stops early when ``stop_when_decided`` and every tracked threshold is
     reached, or when its loss is not finite (then ``diverged`` is set and the unreached steps stay missing).
+
+    The loop only sequences the three parts: set-up (:func:`_check_arguments`, :class:`_Batch`, :class:`_Data`),
+    one optimisation step (:class:`_Stepper`) and the bookkeeping of what the training records (:class:`_Bookkeeping`).
     """
-    if not runs:
-        raise ValueError("train_batched needs at least one run")
-    if cfg.loss not in LOSSES:
-        raise ValueError(f"unknown loss {cfg.loss!r}; allowed: {', '.join(LOSSES)}")
-    if cfg.steps < 1:
-        raise ValueError(f"steps must be >= 1, got {cfg.steps}")
+    _check_arguments(runs, cfg)
     dev = resolve_device(cfg.device)
     task = make_task(cfg.task, cfg.p, cfg.embed_dim)
     ckpt = _Checkpoint(runs, cfg, dev) if cfg.checkpoint else None
     saved = ckpt.load() if ckpt else None
     if saved is not None and "result" in saved:
         return replace(saved["result"], resumed_from=(cfg.steps,))
-    if saved is None:
-        b = _Batch(task, runs, cfg, dev)
+    b = _Batch(task, runs, cfg, dev) if saved is None else _Batch.restore(saved["batch"], dev)
+    data = _Data.build(task, dev)
+    book = _Bookkeeping(cfg, data, len(runs), saved)
+    start = saved["next_step"] if saved is not None else 0
+    bar = tqdm(total=cfg.steps, initial=start, desc=cfg.desc, disable=not cfg.progress, mininterval=2.0, unit="step")
+    if start:
+        tqdm.write(f"{cfg.desc}: resumed from {ckpt.path} at step {start}", file=sys.stderr)
+    stepper = _Stepper(cfg, data, b, rows=None if saved is None else saved["rows"].to(dev))
+    for step in range(start, cfg.steps):
+        loss = stepper.step(step)
+        book.evaluate(b, stepper.out, stepper.labels, loss, step)
+        bar.update(1)
+        if step + 1 == cfg.steps:
+            break
+        if (step + 1) % cfg.check_every == 0:
+            done = book.decided_or_diverged(b)
+            if bool(done.any()):
+                book.retire(b, done, step)
+                if bool(done.all()):
+                    break
+                stepper.drop(done)
+            bar.set_postfix(active=len(b.ids), refresh=False)
+            if ckpt is not None and ckpt.due():
+                # Resuming recomputes ``out`` from the saved parameters and rows: the same forward as here.
+                ckpt.save(_snapshot(step + 1, b, stepper, book))
     else:
-        b = _Batch.__new__(_Batch)
-        b.__dict__.update(_to_device(saved["batch"], dev))
-        b.params = [p.detach().requires_grad_(True) for p in b.params]
-    k_all = len(runs)
-    pairs_all = torch.tensor(task.pairs, device=dev)
-    labels_all = torch.tensor(task.labels, device=dev)
-    quads = torch.tensor(
-        rqi_mod.parallelograms(task.n_symbols) if task.combine == "add" else rqi_mod.s3_parallelograms(task),
-        device=dev,
-    )
-    record = np.array(sorted(set(cfg.record_steps)), dtype=np.int64)
-    record_set = set(record.tolist())
-    hist_rows: list[dict] = []
-    emb_hist = (
-        np.full((len(record), k_all, task.n_symbols, task.embed_dim), np.nan, dtype=np.float32)
-        if cfg.record_embeddings
-        else None
-    )
-    rec_index = {s: i for i, s in enumerate(record.tolist())}
-    final = {name: np.full(k_all, np.nan) for name in ("loss_train", "acc_train", "acc_val", "acc_all", "rqi")}
-    last_step = np.full(k_all, cfg.steps - 1, dtype=np.int64)
-    out_train_step = np.full(k_all, -1, dtype=np.int64)
-    out_val_step, out_rqi_step = out_train_step.copy(), out_train_step.copy()
-    out_diverged = np.zeros(k_all, dtype=bool)
-    n = task.n_samples
-    start = 0
-    if saved is not None:
-        start = saved["next_step"]
-        hist_rows, emb_hist, final = saved["hist_rows"], saved["emb_hist"], saved["final"]
-        last_step, out_diverged = saved["last_step"], saved["out_diverged"]
-        out_train_step, out_val_step, out_rqi_step = saved["out_train_step"], saved["out_val_step"], saved["out_rqi_step"]
+        step = cfg.steps - 1
+    if len(b.ids):
+        book.retire(b, torch.ones(len(b.ids), dtype=torch.bool, device=dev), step)
+    bar.close()
+    result = book.result(runs)
+    if ckpt is not None:
+        ckpt.save(dict(result=result))
+    return replace(result, resumed_from=(start,) if saved is not None else ())
 
-    def snapshot(next_step: int) -> dict:
-        return dict(next_step=next_step, batch=_to_device(b.__dict__, torch.device("cpu")), rows=rows.cpu(),
-                    hist_rows=hist_rows, emb_hist=emb_hist, final=final, last_step=last_step,
-                    out_diverged=out_diverged, out_train_step=out_train_step, out_val_step=out_val_step,
-                    out_rqi_step=out_rqi_step)
 
-    def rows_for_step() -> torch.Tensor:
-        if not b.shuffle:
-            return b.rows0
-        perms = {}
-        for key, rng in b.streams.items():
-            _, n_tr, bsz = key
-            if not (b.permuted or bsz < n_tr):
-                perms[key] = np.arange(n)
-                continue
-            choice = rng.choice(np.arange(n_tr), bsz, replace=False)
-            unpicked = np.ones(n_tr, dtype=bool)
-            unpicked[choice] = False
-            rest = np.flatnonzero(unpicked)  # = np.setdiff1d(np.arange(n_tr), choice), without its sort
-            perms[key] = np.concatenate([choice, rest, np.arange(n_tr, n)])
-        order = torch.tensor(np.stack([perms[key] for key in b.stream_of]), device=dev)
-        return torch.gather(b.rows0, 1, order)
+# ---- (a) Set-up: arguments, the shared dataset on the device (the per-model state is :class:`_Batch`) ----------
 
-    def evaluate(out, labels, loss, step, val_from_here):
-        """Post-update metrics of ``step`` from ``out`` (computed at the parameters after update ``step``)."""
+
+def _check_arguments(runs: list[RunSpec], cfg: TrainSettings) -> None:
+    """Refuse an empty group, an unknown loss and a step budget below one."""
+    if not runs:
+        raise ValueError("train_batched needs at least one run")
+    if cfg.loss not in LOSSES:
+        raise ValueError(f"unknown loss {cfg.loss!r}; allowed: {', '.join(LOSSES)}")
+    if cfg.steps < 1:
+        raise ValueError(f"steps must be >= 1, got {cfg.steps}")
+
+
+@dataclass(frozen=True)
+class _Data:
+    """The task's whole dataset on the device, the same for every model of a group.
+
+    ``pairs`` (n_samples, 2) symbol ids and ``labels`` (n_samples,) class ids, indexed by a model's sample rows;
+    ``quads`` the parallelograms that the RQI is measured on."""
+
+    task: Task
+    dev: torch.device
+    pairs: torch.Tensor
+    labels: torch.Tensor
+    quads: torch.Tensor
+
+    @classmethod
+    def build(cls, task: Task, dev: torch.device) -> _Data:
+        """Move ``task``'s samples and parallelograms to ``dev``."""
+        quads = rqi_mod.parallelograms(task.n_symbols) if task.combine == "add" else rqi_mod.s3_parallelograms(task)
+        return cls(task=task, dev=dev, pairs=torch.tensor(task.pairs, device=dev),
+                   labels=torch.tensor(task.labels, device=dev), quads=torch.tensor(quads, device=dev))
+
+
+# ---- (b) One optimisation step of the batched model group ------------------------------------------------------
+
+
+def _rows_for_step(b: _Batch, n: int, dev: torch.device) -> torch.Tensor:
+    """(K, n) sample rows of each model for the next step: training rows first (the first ``batch`` of them form
+    the step's batch), then validation rows.
+
+    Unshuffled batches keep ``b.rows0``. Otherwise each stream (shared by runs with equal seed, training-set size
+    and batch size) draws its batch from its own numpy generator, once per stream and in stream order."""
+    if not b.shuffle:
+        return b.rows0
+    perms = {}
+    for key, rng in b.streams.items():
+        _, n_tr, bsz = key
+        if not (b.permuted or bsz < n_tr):
+            perms[key] = np.arange(n)
+            continue
+        choice = rng.choice(np.arange(n_tr), bsz, replace=False)
+        unpicked = np.ones(n_tr, dtype=bool)
+        unpicked[choice] = False
+        rest = np.flatnonzero(unpicked)  # = np.setdiff1d(np.arange(n_tr), choice), without its sort
+        perms[key] = np.concatenate([choice, rest, np.arange(n_tr, n)])
+    order = torch.tensor(np.stack([perms[key] for key in b.stream_of]), device=dev)
+    return torch.gather(b.rows0, 1, order)
+
+
+class _Stepper:
+    """Runs the optimisation steps of a :class:`_Batch` and carries what one step hands to the next.
+
+    ``rows``, ``pairs``, ``labels`` are the current step's sample rows (K, n) and their symbol pairs and classes;
+    ``out`` is the forward pass at the current parameters on those rows. After :meth:`step` the same forward, at the
+    updated parameters on the next step's rows, both gives the post-update metrics of the step just taken and is the
+    next step's training forward (one forward per step).
+    """
+
+    def __init__(self, cfg: TrainSettings, data: _Data, b: _Batch, rows: torch.Tensor | None = None):
+        """First forward pass, on ``rows`` (a resumed checkpoint's) or on freshly drawn rows."""
+        self.cfg, self.data, self.b = cfg, data, b
+        self.rows = _rows_for_step(b, data.task.n_samples, data.dev) if rows is None else rows
+        self.pairs = data.pairs[self.rows]
+        self.labels = data.labels[self.rows]
+        self.out = _forward(data.task, b.params, self.pairs, b.grad_rows)
+
+    def step(self, step: int) -> torch.Tensor:
+        """Update ``step`` (0-based): loss, gradient, AdamW, divergence flags, then the next rows and forward.
+
+        In the ``train_add`` flavour the validation accuracy of ``step`` is taken from the outputs before the update
+        (L-D12). No gradient is kept for the forward after the last step. Returns the (K,) loss, detached."""
+        cfg, data, b = self.cfg, self.data, self.b
+        loss = _loss_per_model(cfg, b, self.out, self.labels)
+        if cfg.flavour == "train_add":  # validation accuracy from the outputs before this update (L-D12)
+            _val_accuracy_before_update(cfg, b, self.out, self.labels)
+        grads = torch.autograd.grad(loss.sum(), b.params)
+        with torch.no_grad():
+            _adamw_(b, list(grads), step + 1)
+        bad = ~torch.isfinite(loss.detach())
+        b.diverged |= bad
+        # Forward at the new parameters: evaluates this step and is the next step's training forward.
+        more = step + 1 < cfg.steps
+        if b.shuffle and more:
+            self.rows = _rows_for_step(b, data.task.n_samples, data.dev)
+        self.pairs, self.labels = data.pairs[self.rows], data.labels[self.rows]
+        if more:
+            self.out = _forward(data.task, b.params, self.pairs, b.grad_rows)
+        else:
+            with torch.no_grad():
+                self.out = _forward(data.task, b.params, self.pairs, b.grad_rows)
+        return loss.detach()
+
+    def drop(self, done: torch.Tensor) -> None:
+        """Remove the models in ``done`` (a bool mask over the batch) and redo the forward for the others."""
+        self.b.select(~done)
+        self.rows, self.pairs, self.labels = self.rows[~done], self.pairs[~done], self.labels[~done]
+        self.out = _forward(self.data.task, self.b.params, self.pairs, self.b.grad_rows)
+
+
+# ---- (c) Bookkeeping: threshold steps, evaluation, finished/diverged masks, history ----------------------------
+
+
+def _val_accuracy(b: _Batch, correct: torch.Tensor) -> torch.Tensor:
+    """(K,) float64 accuracy on each model's validation rows; NaN for a model without any."""
+    acc_val = (correct & ~b.is_train).sum(1).to(torch.float64) / b.n_val_f
+    return torch.where(b.has_val, acc_val, torch.full_like(acc_val, float("nan")))
+
+
+def _val_accuracy_before_update(cfg: TrainSettings, b: _Batch, out, labels: torch.Tensor) -> None:
+    """``train_add`` flavour: store the validation accuracy of ``out`` (the outputs before the update) in
+    ``b.last`` for :meth:`_Bookkeeping.evaluate` of this step (L-D12)."""
+    with torch.no_grad():
+        correct = _predict(cfg, b, _joined(out)) == labels
+        b.last["acc_val"] = _val_accuracy(b, correct)
+
+
+class _Bookkeeping:
+    """What one group's training records, kept outside the batch so that it survives models leaving it.
+
+    Per original model (K entries, -1 = never reached): the threshold steps, the divergence flag, the step it left
+    the batch and its final metrics (copied by :meth:`retire`); the history rows and embeddings at the recorded
+    steps. The running models' threshold steps and latest metrics live on the batch (``b.train_step``, ``b.last``).
+    """
+
+    STATE = ("hist_rows", "emb_hist", "final", "last_step", "out_diverged", "out_train_step", "out_val_step",
+             "out_rqi_step")
+
+    def __init__(self, cfg: TrainSettings, data: _Data, k_all: int, saved: dict | None = None):
+        """Empty records for ``k_all`` models, or the records of a resumed checkpoint ``saved``."""
+        self.cfg, self.data = cfg, data
+        self.record = np.array(sorted(set(cfg.record_steps)), dtype=np.int64)
+        self.record_set = set(self.record.tolist())
+        self.rec_index = {s: i for i, s in enumerate(self.record.tolist())}
+        task = data.task
+        self.hist_rows: list[dict] = []
+        self.emb_hist = (
+            np.full((len(self.record), k_all, task.n_symbols, task.embed_dim), np.nan, dtype=np.float32)
+            if cfg.record_embeddings
+            else None
+        )
+        self.final = {name: np.full(k_all, np.nan) for name in ("loss_train", "acc_train", "acc_val", "acc_all", "rqi")}
+        self.last_step = np.full(k_all, cfg.steps - 1, dtype=np.int64)
+        self.out_train_step = np.full(k_all, -1, dtype=np.int64)
+        self.out_val_step, self.out_rqi_step = self.out_train_step.copy(), self.out_train_step.copy()
+        self.out_diverged = np.zeros(k_all, dtype=bool)
+        if saved is not None:
+            for name in self.STATE:
+                setattr(self, name, saved[name])
+
+    def state(self) -> dict:
+        """The records as a checkpoint holds them (see :func:`_snapshot`)."""
+        return {name: getattr(self, name) for name in self.STATE}
+
+    def evaluate(self, b: _Batch, out, labels: torch.Tensor, loss: torch.Tensor, step: int) -> None:
+        """Post-update metrics of ``step`` from ``out`` (computed at the parameters after update ``step``): threshold
+        steps reached, latest metrics in ``b.last``, and a history row per model (and its embeddings) at a recorded
+        step. The notebook flavour measures validation accuracy here; ``train_add`` measured it before the update."""
+        cfg = self.cfg
         with torch.no_grad():
             correct = _predict(cfg, b, _joined(out)) == labels
             acc_train = (correct & b.is_train).sum(1).to(torch.float64) / b.n_train_f
-            if val_from_here:
-                acc_val = (correct & ~b.is_train).sum(1).to(torch.float64) / b.n_val_f
-                acc_val = torch.where(b.has_val, acc_val, torch.full_like(acc_val, float("nan")))
-                b.last["acc_val"] = acc_val
+            if cfg.flavour == "notebook":
+                b.last["acc_val"] = _val_accuracy(b, correct)
             acc_val = b.last["acc_val"]
             acc_all = correct.to(torch.float64).mean(1)
             hit = (acc_train >= cfg.acc_threshold) & (b.train_step < 0)
@@ -509,112 +658,76 @@ def _train_group(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
             hit = (acc_val >= cfg.acc_threshold) & (b.val_step < 0)
             b.val_step[hit] = step
             r = None
-            if cfg.track_rqi or step in record_set:
-                r = _rqi(task, cfg, b.params[0].detach(), quads)
+            if cfg.track_rqi or step in self.record_set:
+                r = _rqi(self.data.task, cfg, b.params[0].detach(), self.data.quads)
                 if cfg.track_rqi:
                     hit = (r > cfg.rqi_threshold) & (b.rqi_step < 0)
                     b.rqi_step[hit] = step
             b.last.update(acc_train=acc_train, acc_all=acc_all, rqi=r, loss=loss)
-            if step in record_set:
-                ids = b.ids.tolist()
-                vals = [t.cpu().numpy() for t in (loss, acc_train, acc_val, acc_all, r)]
-                for j, mid in enumerate(ids):
-                    hist_rows.append(dict(model=mid, step=step, loss_train=float(vals[0][j]),
-                                          acc_train=float(vals[1][j]), acc_val=float(vals[2][j]),
-                                          acc_all=float(vals[3][j]), rqi=float(vals[4][j])))
-                if emb_hist is not None:
-                    emb_hist[rec_index[step], ids] = b.params[0].detach().cpu().numpy()
+            if step in self.record_set:
+                self._record(b, step, loss, acc_train, acc_val, acc_all, r)
 
-    def retire(mask: torch.Tensor, step: int) -> None:
-        """Copy the results of the models in ``mask`` out of the batch."""
+    def _record(self, b: _Batch, step: int, *metrics: torch.Tensor) -> None:
+        """History rows (loss, acc_train, acc_val, acc_all, rqi per running model) and embeddings at ``step``."""
+        ids = b.ids.tolist()
+        vals = [t.cpu().numpy() for t in metrics]
+        for j, mid in enumerate(ids):
+            self.hist_rows.append(dict(model=mid, step=step, loss_train=float(vals[0][j]),
+                                       acc_train=float(vals[1][j]), acc_val=float(vals[2][j]),
+                                       acc_all=float(vals[3][j]), rqi=float(vals[4][j])))
+        if self.emb_hist is not None:
+            self.emb_hist[self.rec_index[step], ids] = b.params[0].detach().cpu().numpy()
+
+    def decided_or_diverged(self, b: _Batch) -> torch.Tensor:
+        """Bool mask over the batch of the models that are done: diverged, or (with ``stop_when_decided``) past both
+        accuracy thresholds and, when tracked, the RQI threshold."""
+        cfg = self.cfg
+        done = b.diverged.clone()
+        if cfg.stop_when_decided:
+            decided = (b.train_step >= 0) & (b.val_step >= 0)
+            if cfg.track_rqi:
+                decided &= b.rqi_step >= 0
+            done |= decided
+        return done
+
+    def retire(self, b: _Batch, mask: torch.Tensor, step: int) -> None:
+        """Copy the results of the models in ``mask`` out of the batch; ``step`` is their last step."""
         idx = mask.nonzero().squeeze(1)
         if idx.numel() == 0:
             return
         ids = b.ids[idx].cpu().numpy()
-        out_train_step[ids] = b.train_step[idx].cpu().numpy()
-        out_val_step[ids] = b.val_step[idx].cpu().numpy()
-        out_rqi_step[ids] = b.rqi_step[idx].cpu().numpy()
-        out_diverged[ids] = b.diverged[idx].cpu().numpy()
-        last_step[ids] = step
+        self.out_train_step[ids] = b.train_step[idx].cpu().numpy()
+        self.out_val_step[ids] = b.val_step[idx].cpu().numpy()
+        self.out_rqi_step[ids] = b.rqi_step[idx].cpu().numpy()
+        self.out_diverged[ids] = b.diverged[idx].cpu().numpy()
+        self.last_step[ids] = step
         for name, key in (("loss_train", "loss"), ("acc_train", "acc_train"), ("acc_val", "acc_val"),
                           ("acc_all", "acc_all"), ("rqi", "rqi")):
             t = b.last.get(key)
             if t is not None:
-                final[name][ids] = t[idx].detach().cpu().numpy()
+                self.final[name][ids] = t[idx].detach().cpu().numpy()
 
-    bar = tqdm(total=cfg.steps, initial=start, desc=cfg.desc, disable=not cfg.progress, mininterval=2.0, unit="step")
-    if start:
-        tqdm.write(f"{cfg.desc}: resumed from {ckpt.path} at step {start}", file=sys.stderr)
-    rows = rows_for_step() if saved is None else saved["rows"].to(dev)
-    pairs = pairs_all[rows]
-    labels = labels_all[rows]
-    out = _forward(task, b.params, pairs, b.grad_rows)
-    for step in range(start, cfg.steps):
-        loss = _loss_per_model(cfg, b, out, labels)
-        if cfg.flavour == "train_add":  # validation accuracy from the outputs before this update (L-D12)
-            with torch.no_grad():
-                correct = _predict(cfg, b, _joined(out)) == labels
-                acc_val = (correct & ~b.is_train).sum(1).to(torch.float64) / b.n_val_f
-                b.last["acc_val"] = torch.where(b.has_val, acc_val, torch.full_like(acc_val, float("nan")))
-        grads = torch.autograd.grad(loss.sum(), b.params)
-        with torch.no_grad():
-            _adamw_(b, list(grads), step + 1)
-        bad = ~torch.isfinite(loss.detach())
-        b.diverged |= bad
-        # Forward at the new parameters: evaluates this step and is the next step's training forward.
-        if b.shuffle and step + 1 < cfg.steps:
-            rows_next = rows_for_step()
-        else:
-            rows_next = rows
-        pairs_next, labels_next = pairs_all[rows_next], labels_all[rows_next]
-        if step + 1 < cfg.steps:
-            out = _forward(task, b.params, pairs_next, b.grad_rows)
-        else:
-            with torch.no_grad():
-                out = _forward(task, b.params, pairs_next, b.grad_rows)
-        evaluate(out, labels_next, loss.detach(), step, cfg.flavour == "notebook")
-        rows, pairs, labels = rows_next, pairs_next, labels_next
-        bar.update(1)
-        if step + 1 == cfg.steps:
-            break
-        if (step + 1) % cfg.check_every == 0:
-            done = b.diverged.clone()
-            if cfg.stop_when_decided:
-                decided = (b.train_step >= 0) & (b.val_step >= 0)
-                if cfg.track_rqi:
-                    decided &= b.rqi_step >= 0
-                done |= decided
-            if bool(done.any()):
-                retire(done, step)
-                if bool(done.all()):
-                    break
-                b.select(~done)
-                rows, pairs, labels = rows[~done], pairs[~done], labels[~done]
-                out = _forward(task, b.params, pairs, b.grad_rows)
-            bar.set_postfix(active=len(b.ids), refresh=False)
-            if ckpt is not None and ckpt.due():
-                # Resuming recomputes ``out`` from the saved parameters and rows: the same forward as here.
-                ckpt.save(snapshot(step + 1))
-    else:
-        step = cfg.steps - 1
-    if len(b.ids):
-        retire(torch.ones(len(b.ids), dtype=torch.bool, device=dev), step)
-    bar.close()
+    def result(self, runs: list[RunSpec]) -> TrainResult:
+        """The summary (one row per run; steps never reached are missing) and the history, once every model retired."""
+        summary = pd.DataFrame([asdict(r) for r in runs])
+        summary.insert(0, "model", np.arange(len(runs)))
+        for name, arr in (("train_step", self.out_train_step), ("val_step", self.out_val_step),
+                          ("rqi_step", self.out_rqi_step)):
+            summary[name] = pd.array([int(v) if v >= 0 else pd.NA for v in arr], dtype="Int64")
+        summary["diverged"] = self.out_diverged
+        summary["last_step"] = self.last_step
+        for name, arr in self.final.items():
+            summary[f"final_{name}"] = arr
+        history = pd.DataFrame(self.hist_rows,
+                               columns=["model", "step", "loss_train", "acc_train", "acc_val", "acc_all", "rqi"])
+        history = history.sort_values(["model", "step"], kind="stable").reset_index(drop=True)
+        return TrainResult(summary=summary, history=history, embeddings=self.emb_hist, record_steps=self.record)
 
-    summary = pd.DataFrame([asdict(r) for r in runs])
-    summary.insert(0, "model", np.arange(k_all))
-    for name, arr in (("train_step", out_train_step), ("val_step", out_val_step), ("rqi_step", out_rqi_step)):
-        summary[name] = pd.array([int(v) if v >= 0 else pd.NA for v in arr], dtype="Int64")
-    summary["diverged"] = out_diverged
-    summary["last_step"] = last_step
-    for name, arr in final.items():
-        summary[f"final_{name}"] = arr
-    history = pd.DataFrame(hist_rows, columns=["model", "step", "loss_train", "acc_train", "acc_val", "acc_all", "rqi"])
-    history = history.sort_values(["model", "step"], kind="stable").reset_index(drop=True)
-    result = TrainResult(summary=summary, history=history, embeddings=emb_hist, record_steps=record)
-    if ckpt is not None:
-        ckpt.save(dict(result=result))
-    return replace(result, resumed_from=(start,) if saved is not None else ())
+
+def _snapshot(next_step: int, b: _Batch, stepper: _Stepper, book: _Bookkeeping) -> dict:
+    """Checkpoint state before step ``next_step``: the batch, the current rows and the records (all on the CPU)."""
+    return dict(next_step=next_step, batch=_to_device(b.__dict__, torch.device("cpu")), rows=stepper.rows.cpu(),
+                **book.state())
 
 
 def _to_device(obj, dev: torch.device):

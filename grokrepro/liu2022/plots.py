@@ -22,8 +22,11 @@ def _diag(ax):
 
 
 def fig2(runs: pd.DataFrame, emb: pd.DataFrame) -> plt.Figure:
-    """One memorising and one generalising run per task (first seed of each regime), symbols labelled."""
-    fig, axes = plt.subplots(1, 4, figsize=(14, 3.6), constrained_layout=True)
+    """One memorising and one generalising run per task (first run of each regime; settings before the recipe grid),
+    symbols labelled; with a recipe grid, a last panel shows each cell's generalised fraction per task."""
+    grid = runs[runs.group == "grid"] if "group" in runs else runs.iloc[:0]
+    fig, axes = plt.subplots(1, 5 if len(grid) else 4, figsize=(17.5 if len(grid) else 14, 3.6),
+                             constrained_layout=True)
     col = 0
     for task in ("addition", "modular_addition"):
         for regime in ("memorising", "generalising"):
@@ -38,10 +41,26 @@ def fig2(runs: pd.DataFrame, emb: pd.DataFrame) -> plt.Figure:
             ax.scatter(e.x, e.y, c=e.symbol, cmap="viridis", s=30)
             for s in e.itertuples():
                 ax.annotate(str(s.symbol), (s.x, s.y), fontsize=7, xytext=(2, 2), textcoords="offset points")
-            ax.set_title(f"{task}, {regime} (lr {r.lr_repr:g}/{r.lr_decoder:g}, wd {r.wd_decoder:g}, seed {r.seed})\n"
+            recipe = f"lr {r.lr_repr:g}/{r.lr_decoder:g}, wd {r.wd_decoder:g}"
+            if "init_scale" in r:
+                recipe += f", init {r.init_scale:g}, fraction {r.train_fraction:g}"
+            ax.set_title(f"{task}, {regime} ({getattr(r, 'group', 'settings')}, seed {r.seed})\n{recipe}\n"
                          f"RQI {r.rqi:.2f}, circle residual {r.circle_residual:.2f}, mod order {r.mod_order}",
                          fontsize=7)
             ax.set_aspect("equal", adjustable="datalim")
+    if len(grid):
+        ax = axes[-1]
+        cells = grid.drop_duplicates("cell").sort_values("cell")
+        frac = grid.assign(gen=grid.regime == "generalising").groupby(["task", "cell"]).gen.mean()
+        x = np.arange(len(cells))
+        for i, task in enumerate(("addition", "modular_addition")):
+            ax.bar(x + (i - 0.5) * 0.4, [frac.get((task, c), np.nan) for c in cells.cell], 0.4, label=task)
+        ax.set_xticks(x, [f"{c.lr_repr:g}/{c.lr_decoder:g}\nwd {c.wd_decoder:g} s {c.init_scale:g}\nf {c.train_fraction:g}"
+                          for c in cells.itertuples()], fontsize=5)
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("generalised fraction of seeds")
+        ax.set_title("recipe grid (lr_repr/lr_decoder, wd, init s, fraction f)", fontsize=7)
+        ax.legend(fontsize=6)
     fig.suptitle("Liu et al. Fig 2: 2D embeddings, p = 11", fontsize=10)
     return fig
 

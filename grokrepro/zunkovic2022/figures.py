@@ -6,52 +6,59 @@ evaluator ``(numbers, scale, artifact, note) -> ClaimRecord`` reading the number
 
 from __future__ import annotations
 
-import importlib
+from dataclasses import dataclass
+from typing import Callable
 
-# figure -> (module of the builder, builder, module of the plot, plot)
-FIGURES = {
-    "exp1d_dynamics": ("exp1d_figures", "dynamics", "plots_exp1d", "plot_dynamics"),
-    "fig2": ("exp1d_figures", "fig2", "plots_exp1d", "plot_fig2"),
-    "fig3": ("exp1d_figures", "fig3", "plots_exp1d", "plot_fig3"),
-    "ball_exponent": ("ball_figures", "exponent", "plots_ball", "plot_exponent"),
-    "fig5": ("ball_figures", "fig5", "plots_ball", "plot_fig5"),
-    "fig6": ("ball_figures", "fig6", "plots_ball", "plot_fig6"),
-    "perceptron": ("perceptron", "build", "perceptron", "plot"),
+from grokrepro.zunkovic2022 import ball_figures, exp1d_figures, perceptron, plots_ball, plots_exp1d
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure rule: builder ``(cfg, seed) -> (tidy, numbers)``, plot ``(tidy, numbers) -> Figure`` and the
+    grokrepro sources (paths under grokrepro/) they depend on (the rule reruns when they change)."""
+
+    builder: Callable
+    plot: Callable
+    sources: tuple[str, ...]
+
+
+EXP1D_SOURCES = ("zunkovic2022/exp1d.py", "zunkovic2022/exp1d_figures.py", "zunkovic2022/plots_exp1d.py")
+BALL_SOURCES = ("zunkovic2022/ball.py", "zunkovic2022/ball_figures.py", "zunkovic2022/plots_ball.py")
+FIGURES: dict[str, Figure] = {
+    "exp1d_dynamics": Figure(exp1d_figures.dynamics, plots_exp1d.plot_dynamics, EXP1D_SOURCES),
+    "fig2": Figure(exp1d_figures.fig2, plots_exp1d.plot_fig2, EXP1D_SOURCES),
+    "fig3": Figure(exp1d_figures.fig3, plots_exp1d.plot_fig3, EXP1D_SOURCES),
+    "ball_exponent": Figure(ball_figures.exponent, plots_ball.plot_exponent, BALL_SOURCES),
+    "fig5": Figure(ball_figures.fig5, plots_ball.plot_fig5, BALL_SOURCES),
+    "fig6": Figure(ball_figures.fig6, plots_ball.plot_fig6, BALL_SOURCES),
+    "perceptron": Figure(perceptron.build, perceptron.plot, ("zunkovic2022/perceptron.py",)),
 }
-# The Python sources each figure depends on (rules rerun when they change).
-SOURCES = {
-    "exp1d_figures": ("zunkovic2022/exp1d.py", "zunkovic2022/exp1d_figures.py", "zunkovic2022/plots_exp1d.py"),
-    "ball_figures": ("zunkovic2022/ball.py", "zunkovic2022/ball_figures.py", "zunkovic2022/plots_ball.py"),
-    "perceptron": ("zunkovic2022/perceptron.py",),
-}
-
-
-def _attr(module: str, name: str):
-    return getattr(importlib.import_module(f"grokrepro.zunkovic2022.{module}"), name)
 
 
 def build(figure: str, cfg: dict, seed: int):
     """(tidy, numbers, matplotlib Figure) of one figure."""
     if figure not in FIGURES:
         raise KeyError(f"unknown Žunkovič figure {figure!r}; known: {', '.join(FIGURES)}")
-    mod, fn, pmod, pfn = FIGURES[figure]
-    tidy, numbers = _attr(mod, fn)(cfg, seed)
-    return tidy, numbers, _attr(pmod, pfn)(tidy, numbers)
+    entry = FIGURES[figure]
+    tidy, numbers = entry.builder(cfg, seed)
+    return tidy, numbers, entry.plot(tidy, numbers)
 
 
 def claims() -> dict:
-    """Claim ID -> evaluator, for every implemented Žunkovič claim."""
-    from grokrepro.zunkovic2022 import claims_ball, claims_exp1d, perceptron
+    """Claim ID -> evaluator, for every implemented Žunkovič claim (from :mod:`grokrepro.registry`)."""
+    from grokrepro import registry
 
-    return {**claims_exp1d.CLAIMS, **claims_ball.CLAIMS, "Z-44": perceptron.z44}
+    return {c.claim_id: c.evaluator for c in registry.implemented() if c.claim_id.startswith("Z-")}
 
 
 def figure_of() -> dict:
-    """Claim ID -> the figure whose numbers it reads."""
-    from grokrepro.zunkovic2022 import claims_ball, claims_exp1d
+    """Claim ID -> the figure whose numbers it reads (from :mod:`grokrepro.registry`)."""
+    from grokrepro import registry
 
-    return {**claims_exp1d.FIGURE_OF, **claims_ball.FIGURE_OF, "Z-44": "perceptron"}
+    return {c.claim_id: c.reads[0].removeprefix("zunkovic2022/") for c in registry.implemented()
+            if c.claim_id.startswith("Z-")}
 
 
 def sources(figure: str) -> tuple[str, ...]:
-    return ("zunkovic2022/numbers.py", "zunkovic2022/figures.py", *SOURCES[FIGURES[figure][0]])
+    """The grokrepro sources (paths under grokrepro/) a figure's rule hashes."""
+    return ("zunkovic2022/numbers.py", "zunkovic2022/figures.py", *FIGURES[figure].sources)

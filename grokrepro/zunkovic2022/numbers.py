@@ -9,7 +9,6 @@ that does not apply is NaN. ``lambda2 = inf`` is the λ2 ≫ 1 limit of the ball
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 PARAMETERS = ["N", "eps_lambda", "D", "lambda1", "lambda2", "eps", "xi", "alpha"]
@@ -33,22 +32,3 @@ def make_numbers(rows: list[dict]) -> pd.DataFrame:
         df[c] = pd.to_numeric(df[c], errors="raise").astype(float)
     return df
 
-
-def select(numbers: pd.DataFrame, quantity: str, method: str | None = None, **params) -> pd.DataFrame:
-    """Rows of ``quantity`` (and ``method``) whose parameters equal ``params`` (NaN matches NaN; inf matches inf)."""
-    m = numbers.quantity == quantity
-    if method is not None:
-        m &= numbers.method == method
-    for k, v in params.items():
-        col = numbers[k].astype(float)
-        m &= col.isna() if v is None or (isinstance(v, float) and np.isnan(v)) else np.isclose(col, float(v),
-                                                                                              rtol=1e-9, atol=0)
-    return numbers[m]
-
-
-def value(numbers: pd.DataFrame, quantity: str, method: str | None = None, **params) -> float:
-    """The single value of ``quantity`` at ``params``; KeyError when there is none or more than one."""
-    sel = select(numbers, quantity, method, **params)
-    if len(sel) != 1:
-        raise KeyError(f"expected one row of {quantity!r} ({method}) at {params}; found {len(sel)}")
-    return float(sel.value.iloc[0])

@@ -18,8 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from grokrepro import records
 from grokrepro.records import ClaimRecord
-from grokrepro.zunkovic2022.numbers import make_numbers, select
+from grokrepro.zunkovic2022.numbers import make_numbers
 
 
 def teacher_student_sets(m: int, p: int, runs: int, rng: np.random.Generator):
@@ -139,20 +140,26 @@ def plot(tidy: pd.DataFrame, numbers: pd.DataFrame):
 SLOPE_TOLERANCE = 0.1
 
 
-def z44(numbers: pd.DataFrame, scale: str, artifact: str, note: str = "") -> ClaimRecord:
+def teacher_student_one_over_alpha(numbers: pd.DataFrame, scale: str, artifact: str, note: str = "") -> ClaimRecord:
+    """Z-44: the global teacher–student perceptron's test error decays as 1/α (max-stability student), with no
+    zero-error (grokking) phase."""
     def one(quantity, method):
-        sel = select(numbers, quantity, method)
-        return float(sel.value.iloc[0]), float(sel.se.iloc[0])
+        sel = records.select(numbers, quantity, method)
+        return records.value(numbers, quantity, method), (float(sel.se.iloc[0]) if len(sel) else np.nan)
 
+    if records.select(numbers, "alpha_exponent_max_margin", "simulation").empty:
+        return records.missing("Z-44", "no alpha_exponent_max_margin rows in the numbers", scale, artifact, note)
     slope, se = one("alpha_exponent_max_margin", "simulation")
     ls_slope, ls_se = one("alpha_exponent_least_squares", "simulation")
-    min_err = float(select(numbers, "min_test_error_max_margin").value.min())
+    min_err = float(records.select(numbers, "min_test_error_max_margin").value.min())
     ok_slope = abs(slope + 1.0) <= SLOPE_TOLERANCE + 3 * se
     ok_no_grok = min_err > 0
     measured = (f"max-stability student: E ∝ α^{slope:.3f} (bootstrap se {se:.3f}); smallest test error of any run "
                 f"{min_err:.4f} > 0 at every α (no zero-error phase); the paper's own least-squares learner: "
                 f"α^{ls_slope:.3f} (se {ls_se:.3f})")
-    verdict = "reproduced" if ok_slope and ok_no_grok else ("partial" if ok_slope or ok_no_grok else "not_reproduced")
     tol = f"slope −1 ± ({SLOPE_TOLERANCE} + 3 se) over the fitted α range; test error > 0 at every α"
+    checks = [records.central("E ∝ 1/α (slope −1)", ok_slope, f"slope {slope:.3f} ± {se:.3f}",
+                              f"−1 ± ({SLOPE_TOLERANCE} + 3 se)"),
+              records.Check("no zero-error phase", ok_no_grok, f"smallest test error {min_err:.4f}", "> 0 at every α")]
     extra = "the 1/α law holds for version-space (max-stability) learning; least squares decays as α^(-1/2)"
-    return ClaimRecord("Z-44", measured, tol, verdict, scale, artifact, "; ".join(x for x in (note, extra) if x))
+    return records.judge("Z-44", measured, tol, checks, scale, artifact, "; ".join(x for x in (note, extra) if x))

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from grokrepro.zunkovic2022.numbers import select  # noqa: E402
+from grokrepro.records import select  # noqa: E402
 
 
 def plot_exponent(tidy: pd.DataFrame, numbers: pd.DataFrame) -> plt.Figure:

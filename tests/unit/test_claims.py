@@ -34,7 +34,7 @@ def test_records_refuse_unknown_ids_and_verdicts():
 
 
 def test_table1_claim_on_the_authors_data(reference_dir):
-    rec = liu.l02_table1(str(reference_dir), "paper")
+    rec = liu.table1_classifier(None, "paper", reference_dir=str(reference_dir))
     assert rec.verdict == "reproduced", rec.measured_value
     assert "data_add_r.h5: C17 G60 M60 X39" in rec.measured_value
 
@@ -42,4 +42,4 @@ def test_table1_claim_on_the_authors_data(reference_dir):
 @pytest.mark.parametrize("losses, verdict", [([0.9, 0.4, 0.1], "reproduced"), ([0.9, 0.95, 0.1], "not_reproduced")])
 def test_loss_claim_needs_a_strict_decrease(losses, verdict):
     numbers = pd.DataFrame(dict(quantity="loss_train", value=losses, step=[0, 1000, 2000]))
-    assert liu.l06_losses(numbers, "paper", "x").verdict == verdict
+    assert liu.default_run_loss_decreases(numbers, "paper", "x").verdict == verdict

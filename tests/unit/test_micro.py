@@ -71,11 +71,11 @@ def test_small_fraction_sweep_table():
 
 
 def test_setup_counts_match_the_paper():
-    rec = claims_micro.l01_setup(micro.setup_counts(), "quick", "")
+    rec = claims_micro.dataset_counts(micro.setup_counts(), "quick", "")
     assert rec.verdict == "reproduced"
     wrong = micro.setup_counts()
     wrong.loc[wrong.quantity == "n_parallelograms_p10", "value"] = 50  # the older 50-parallelogram enumeration
-    assert claims_micro.l01_setup(wrong, "quick", "").verdict == "not_reproduced"
+    assert claims_micro.dataset_counts(wrong, "quick", "").verdict == "not_reproduced"
 
 
 def _nums(rows):
@@ -85,27 +85,27 @@ def _nums(rows):
 def test_l04_evaluator_both_ways():
     rows = [("rqi_step", np.nan, "m", n, s) for n in (5, 20) for s in range(3)]
     rows += [("rqi_step", x, "m", 45, s) for s, x in enumerate((833, 1000, 1272))]
-    assert claims_micro.l04_fig4b(_nums(rows), "paper", "").verdict == "reproduced"
+    assert claims_micro.fig4b_rqi_steps(_nums(rows), "paper", "").verdict == "reproduced"
     rows[-1] = ("rqi_step", 2000, "m", 45, 2)
-    assert claims_micro.l04_fig4b(_nums(rows), "paper", "").verdict == "partial"
+    assert claims_micro.fig4b_rqi_steps(_nums(rows), "paper", "").verdict == "partial"
     rows[0] = ("rqi_step", 4000, "m", 5, 0)
     rows[-1] = ("rqi_step", np.nan, "m", 45, 2)
-    assert claims_micro.l04_fig4b(_nums(rows), "paper", "").verdict == "not_reproduced"
+    assert claims_micro.fig4b_rqi_steps(_nums(rows), "paper", "").verdict == "not_reproduced"
 
 
 def test_l35_evaluator_needs_a_clear_difference():
     def table(a, sa, b, sb):
         return pd.DataFrame([dict(quantity="mean_rqi", value=a, stderr=sa, lr_repr=1e-2, lr_decoder=1e-3),
                              dict(quantity="mean_rqi", value=b, stderr=sb, lr_repr=1e-3, lr_decoder=1e-2)])
-    assert claims_micro.l35_hierarchy(table(1.0, 0.0, 0.27, 0.1), "paper", "").verdict == "reproduced"
-    assert claims_micro.l35_hierarchy(table(0.5, 0.2, 0.4, 0.2), "paper", "").verdict == "partial"
-    assert claims_micro.l35_hierarchy(table(0.3, 0.1, 0.4, 0.1), "paper", "").verdict == "not_reproduced"
+    assert claims_micro.fig12_lr_hierarchy(table(1.0, 0.0, 0.27, 0.1), "paper", "").verdict == "reproduced"
+    assert claims_micro.fig12_lr_hierarchy(table(0.5, 0.2, 0.4, 0.2), "paper", "").verdict == "partial"
+    assert claims_micro.fig12_lr_hierarchy(table(0.3, 0.1, 0.4, 0.1), "paper", "").verdict == "not_reproduced"
 
 
 def test_l13_evaluator_reads_the_drift_ratio():
     rows = [dict(quantity="drift_C", value=1e-15, method="a"), dict(quantity="drift_C", value=1e-15, method="b"),
             dict(quantity="drift_Z0_relative", value=2e-3, method="eta=1e-3"),
             dict(quantity="drift_Z0_relative", value=1e-3, method="eta=5e-4")]
-    assert claims_micro.l13_conservation(pd.DataFrame(rows), "paper", "").verdict == "reproduced"
-    rows[3]["value"] = 2e-3  # no dependence on the step size: not an O(eta) drift
-    assert claims_micro.l13_conservation(pd.DataFrame(rows), "paper", "").verdict == "partial"
+    assert claims_micro.flow_conservation(pd.DataFrame(rows), "paper", "").verdict == "reproduced"
+    rows[3]["value"] = 2e-3  # no dependence on the step size: not an O(eta) drift, so Z0 is not conserved
+    assert claims_micro.flow_conservation(pd.DataFrame(rows), "paper", "").verdict == "not_reproduced"

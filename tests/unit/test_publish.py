@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pandas as pd
 import pytest
 
 from grokrepro import claims, io, publish
+from grokrepro.records import central, judge
 
 
 def _results(tmp_path):
@@ -16,8 +16,7 @@ def _results(tmp_path):
     (res / "claims").mkdir(parents=True)
     (res / "liu2022").mkdir()
     io.write_json({"figure": "fig6b", "scale": "paper"}, res / "liu2022" / "fig6b_provenance.json")
-    ran = dataclasses.replace(claims.not_run("L-16", "paper"), measured_value="seed 58: agreement 0.983",
-                              verdict="reproduced", note="")
+    ran = judge("L-16", "seed 58: agreement 0.983", ">= 95 %", [central("agreement", True)], "paper", "fig6b.pdf")
     stale = claims.not_run("L-36", "paper")  # written before App G's evaluator landed
     assert "not implemented yet" in stale.note
     for rec in (ran, stale):

@@ -48,18 +48,6 @@ PANEL_CFG = _paper_panels()
 # runs per panel table: grid cells x losses (Fig 6: 169 or 176 cells, one loss; App G: 77, 77, 66 cells, two losses)
 PANEL_RUNS = {p: len(axis_values(c["x"])) * len(axis_values(c["y"])) * len(c["losses"]) for p, c in PANEL_CFG.items()}
 PAPER_SEEDS = {p: c["seed"] for p, c in PANEL_CFG.items()}
-PANEL_CLAIMS = {"L-14": ["fig6a"], "L-15": ["fig6a"], "L-16": ["fig6b"], "L-17": ["fig6b"], "L-18": ["fig6c"],
-                "L-19": ["fig6c"], "L-20": ["fig6d"], "L-21": ["fig6d"], "L-22": ["fig6b", "fig6c", "fig6d"],
-                "L-23": ["fig6b", "fig6c", "fig6d"], "L-36": ["fig13"], "L-37": ["fig14"], "L-38": ["fig15"]}
-
-
-def _panel_numbers(fig):
-    liu = PUBLISHED / "liu2022"
-    if fig.startswith("fig6"):
-        return [liu / f"{fig}_robustness_numbers.csv", liu / f"{fig}_numbers.csv"]
-    return [liu / f"{fig}_numbers.csv"]
-
-
 def test_snapshot_panels_are_whole_paper_grids():
     """Every published panel run is the full paper grid at the 10^5 budget, with its figure, table and numbers."""
     runs_dir = PUBLISHED / "liu2022" / "runs"
@@ -91,31 +79,29 @@ def test_snapshot_robustness_seeds_are_the_default_configs():
         assert robust.n_seeds.max() == len(seeds), panel
 
 
-def test_snapshot_panel_claims_follow_from_their_numbers():
-    """Issue #4: a phase-diagram claim is published with the evaluator's verdict on the published numbers, or as
-    not_run when its panels are not in the snapshot yet."""
-    from grokrepro.claims import evaluate
+def _published_config() -> dict:
+    from grokrepro.config import for_scale
 
-    claims = pd.read_csv(PUBLISHED / "claims.csv", keep_default_na=False).set_index("claim_id")
-    for cid, figs in PANEL_CLAIMS.items():
-        paths = [p for f in figs for p in _panel_numbers(f)]
-        if not all(p.exists() for p in paths):
-            assert claims.loc[cid, "verdict"] == "not_run", cid
-            continue
-        rec = evaluate(cid, {"numbers": [str(p) for p in paths]}, "paper")
-        assert claims.loc[cid, "verdict"] == rec.verdict, cid
-        assert claims.loc[cid, "measured_value"] == rec.measured_value, cid
+    return for_scale(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), "paper")
 
 
 def test_snapshot_scorecard_follows_from_its_numbers():
-    """The published verdicts of the Fig 4d claims are what the evaluators give on the published numbers."""
-    from grokrepro.liu2022 import claims as liu
+    """Every published record is what its evaluator (from the claim registry) gives on the published numbers: same
+    verdict, checks and measured value; a claim whose inputs are not in the snapshot is not_run."""
+    from grokrepro import registry
+    from grokrepro.claims import evaluate
 
     claims = pd.read_csv(PUBLISHED / "claims.csv", keep_default_na=False).set_index("claim_id")
-    fig4d = pd.read_csv(PUBLISHED / "liu2022" / "fig4d_numbers.csv")
-    for rec in (liu.l05_default_run(fig4d, "paper", ""), liu.l06_losses(fig4d, "paper", "")):
-        assert claims.loc[rec.claim_id, "verdict"] == rec.verdict
-        assert claims.loc[rec.claim_id, "measured_value"] == rec.measured_value
+    cfg = _published_config()
+    for claim in registry.implemented():
+        paths = [PUBLISHED / p.removeprefix("results/") for p in claim.numbers]
+        if not all(p.exists() for p in paths):
+            assert claims.loc[claim.claim_id, "verdict"] == "not_run", claim.claim_id
+            continue
+        rec = evaluate(claim.claim_id, "paper", numbers=[str(p) for p in paths],
+                       reference_dir=str(ROOT / "data" / "reference" / "liu2022"), cfg=cfg).row()
+        for col in ("verdict", "measured_value", "checks_passed", "checks_total", "failed_checks", "evidence"):
+            assert str(claims.loc[claim.claim_id, col]) == str(rec[col]), (claim.claim_id, col)
 
 
 def test_local_paper_run_matches_the_snapshot():
@@ -132,47 +118,25 @@ def test_local_paper_run_matches_the_snapshot():
                                   published.loc[common, ["verdict", "measured_value"]])
 
 
-MICRO_SOURCES = {"L-03": ["fig4a"], "L-04": ["fig4b"], "L-07": ["fig4c"], "L-13": ["fig4c"], "L-08": ["fig5"],
-                 "L-11": ["fig5"], "L-12": ["fig5"], "L-09": ["fig3"], "L-10": ["fig3"], "L-33": ["fig10", "fig4a"],
-                 "L-34": ["fig9"], "L-35": ["fig12"], "L-39": ["fig17"], "L-40": ["fig18"], "L-42": ["fig2"]}
-
-
-def test_snapshot_micro_claims_follow_from_their_numbers():
-    """Issue #3: every microscopic claim's published verdict is the evaluator's on the published numbers."""
-    from grokrepro.claims import evaluate
-
-    claims = pd.read_csv(PUBLISHED / "claims.csv", keep_default_na=False).set_index("claim_id")
-    for cid, figs in MICRO_SOURCES.items():
-        for fig in figs:
-            for suffix in (".pdf", ".png", ".csv", "_numbers.csv", "_provenance.json"):
-                assert (PUBLISHED / "liu2022" / f"{fig}{suffix}").exists(), f"{fig}{suffix}"
-        paths = [str(PUBLISHED / "liu2022" / f"{f}_numbers.csv") for f in figs]
-        rec = evaluate(cid, {"numbers": paths}, "paper", options={"L-12": {"primary": "code"}})
-        assert claims.loc[cid, "verdict"] == rec.verdict, cid
-        assert claims.loc[cid, "measured_value"] == rec.measured_value, cid
-    assert evaluate("L-01", {}, "paper").verdict == claims.loc["L-01", "verdict"] == "reproduced"
-
-
-def test_snapshot_zunkovic_claims_follow_from_their_numbers():
-    """Issue #5: every solvable-model claim has a paper-scale verdict that the evaluator gives on the published
-    numbers, each figure is published whole, and the errata page lists the findings."""
-    from grokrepro.claims import evaluate
+def test_snapshot_figures_and_errata_are_whole():
+    """Issue #5: every figure is published whole at paper scale, every implemented claim has a paper-scale verdict,
+    and the errata page lists the findings."""
+    from grokrepro import registry
     from grokrepro.zunkovic2022 import figures
 
     claims = pd.read_csv(PUBLISHED / "claims.csv", keep_default_na=False).set_index("claim_id")
     prov = json.loads((PUBLISHED / "provenance.json").read_text())["figures"]
     zun = PUBLISHED / "zunkovic2022"
-    figure_of = figures.figure_of()
-    assert sorted(figure_of) == [f"Z-{k:02d}" for k in range(1, 26)] + ["Z-44"]
     for fig in figures.FIGURES:
         for suffix in (".pdf", ".png", ".csv", "_numbers.csv", "_provenance.json"):
             assert (zun / f"{fig}{suffix}").exists(), f"{fig}{suffix}"
         assert prov[f"zunkovic2022/{fig}"]["scale"] == "paper"
-    for cid, fig in figure_of.items():
-        assert claims.loc[cid, "scale"] == "paper" and claims.loc[cid, "verdict"] != "not_run", cid
-        rec = evaluate(cid, {"numbers": str(zun / f"{fig}_numbers.csv")}, "paper")
-        assert claims.loc[cid, "verdict"] == rec.verdict, cid
-        assert claims.loc[cid, "measured_value"] == rec.measured_value, cid
+    for claim in registry.implemented():
+        assert claims.loc[claim.claim_id, "verdict"] != "not_run", claim.claim_id
+        assert claims.loc[claim.claim_id, "scale"] == "paper", claim.claim_id
+        for stem in claim.reads:  # the figure behind every number a claim reads is published with it
+            for suffix in (".pdf", ".png", ".csv", "_numbers.csv"):
+                assert (PUBLISHED / f"{stem}{suffix}").exists(), f"{stem}{suffix}"
     errata = (zun / "errata.md").read_text()
     for finding in claims[(claims.paper == "zunkovic2022") & (claims.verdict == "paper_erratum")].index:
         assert f"| {finding} |" in errata, finding

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from grokrepro.liu2022 import s3
+from grokrepro.liu2022 import s3, s3_fraction, s3_pca
 from grokrepro.liu2022.rqi import rqi_s3, s3_parallelograms
 from grokrepro.liu2022.tasks import s3_elements, s3_task
 
@@ -30,7 +30,7 @@ def regular_hexagon(radius=2.0, phase=0.3, centre=(5.0, -1.0)) -> np.ndarray:
 
 def test_hexagon_score_regular_hexagon_is_zero():
     pts = regular_hexagon()[[3, 0, 5, 1, 4, 2]]  # any input order
-    sc = s3.hexagon_score(pts)
+    sc = s3_pca.hexagon_score(pts)
     assert sc["radial_cv"] < 1e-12
     assert sc["max_angle_dev_deg"] < 1e-9
     assert sorted(sc["order"]) == list(range(6))
@@ -38,7 +38,7 @@ def test_hexagon_score_regular_hexagon_is_zero():
 
 def test_hexagon_score_random_points_is_large():
     rng = np.random.default_rng(0)
-    scores = [s3.hexagon_score(rng.standard_normal((6, 2))) for _ in range(20)]
+    scores = [s3_pca.hexagon_score(rng.standard_normal((6, 2))) for _ in range(20)]
     assert min(sc["max_angle_dev_deg"] for sc in scores) > 10.0
     assert np.median([sc["radial_cv"] for sc in scores]) > 0.1
 
@@ -46,7 +46,7 @@ def test_hexagon_score_random_points_is_large():
 def test_hexagon_score_distorted_hexagon():
     pts = regular_hexagon(radius=1.0, phase=0.0, centre=(0.0, 0.0))
     pts[[0, 3]] *= 1.5  # two opposite vertices pushed out: centroid kept, radial spread, angles unchanged
-    sc = s3.hexagon_score(pts)
+    sc = s3_pca.hexagon_score(pts)
     assert sc["radial_cv"] > 0.1
     assert sc["max_angle_dev_deg"] < 1e-9
 
@@ -88,18 +88,18 @@ def test_homomorphism_of_permutation_representation():
     assert hom["relative_defect"] < 1e-12
     assert np.allclose(hom["identity_matrix"], np.eye(3))
     # permutation character: 3 on the identity, 1 on transpositions, 0 on 3-cycles
-    expected = [3 if e == (0, 1, 2) else (0 if s3._parity(e) == 1 else 1) for e in s3_elements()]
+    expected = [3 if e == (0, 1, 2) else (0 if s3.parity(e) == 1 else 1) for e in s3_elements()]
     assert np.allclose(hom["characters"], expected)
     assert s3.homomorphism(perm_matrices(transpose=False))["relative_defect"] > 0.5
 
 
 def test_best_hexagon_plane_finds_the_hexagon_of_the_permutation_representation():
     """The 4 PCA eigenvalues are degenerate, so no PC pair need be hexagonal, but some plane is."""
-    ratios, proj = s3.pca(perm_matrices(transpose=True))
+    ratios, proj = s3_pca.pca(perm_matrices(transpose=True))
     assert np.allclose(ratios[:4], 0.25) and ratios[4:].sum() < 1e-12
-    best = s3.best_hexagon_plane(proj[:, :4])
+    best = s3_pca.best_hexagon_plane(proj[:, :4])
     assert best["radial_cv"] < 1e-3 and best["max_angle_dev_deg"] < 0.5
-    parity = np.array([s3._parity(e) for e in s3_elements()])[best["order"]]
+    parity = np.array([s3.parity(e) for e in s3_elements()])[best["order"]]
     assert np.all(parity != np.roll(parity, -1))  # even and odd permutations alternate round the hexagon
 
 
@@ -160,8 +160,8 @@ def synthetic_runs() -> pd.DataFrame:
 
 
 def test_fraction_numbers_synthetic():
-    nums = s3.fraction_numbers(synthetic_runs())
-    assert list(nums.columns) == s3.FRACTION_NUMBER_COLUMNS
+    nums = s3_fraction.fraction_numbers(synthetic_runs())
+    assert list(nums.columns) == s3_fraction.FRACTION_NUMBER_COLUMNS
 
     def get(q, n=None, method="measured"):
         sel = nums[(nums.quantity == q) & (nums.method == method)]
@@ -191,8 +191,8 @@ SWEEP = dict(n_train=[12, 30], seeds=[0, 1], steps=60, lr_repr=1e-3, lr_decoder=
 
 @pytest.mark.slow
 def test_run_fraction_sweep_tiny():
-    df, emb = s3.run_fraction_sweep(SWEEP, progress=False)
-    assert list(df.columns) == s3.RUN_COLUMNS
+    df, emb = s3_fraction.run_fraction_sweep(SWEEP, progress=False)
+    assert list(df.columns) == s3_fraction.RUN_COLUMNS
     assert len(df) == 4 and emb.shape == (4, 6, 9) and np.isfinite(emb).all()
     assert df.n_train.tolist() == [12, 12, 30, 30] and df.seed.tolist() == [0, 1, 0, 1]
     assert np.allclose(df.fraction, df.n_train / 36)
@@ -205,20 +205,20 @@ def test_run_fraction_sweep_tiny():
         realised = s3.s3_realised(emb[k])
         assert realised.mean() == pytest.approx(r.final_rqi)
         assert s3.s3_predicted_accuracy(s3.train_mask_of(r.seed, r.n_train), realised) == r.pred_acc
-    nums = s3.fraction_numbers(df)
+    nums = s3_fraction.fraction_numbers(df)
     assert set(nums.quantity) >= {"rqi_step_min", "final_rqi_max", "acc_mean", "pred_acc_mean",
                                   "pred_acc_le_acc_fraction", "r_c_estimate"}
 
 
 def test_run_pca_short():
-    res = s3.run_pca(dict(steps=100, hexagon_baseline_sets=3), progress=False)
+    res = s3_pca.run_pca(dict(steps=100, hexagon_baseline_sets=3), progress=False)
     assert res["projections"].shape == (6, 4)
     assert res["explained_variance"].sum() == pytest.approx(1.0)
     assert np.all(np.diff(res["explained_variance"]) <= 1e-12)
     assert set(res["hexagon"]) == {"PC1-PC2", "PC1-PC3", "PC1-PC4", "PC2-PC3", "PC2-PC4", "PC3-PC4"}
     assert res["paper_plane"] == "PC1-PC3"
     assert np.isfinite(res["homomorphism_defect"])
-    nums = s3.pca_numbers(res)
-    assert list(nums.columns) == s3.PCA_NUMBER_COLUMNS
+    nums = s3_pca.pca_numbers(res)
+    assert list(nums.columns) == s3_pca.PCA_NUMBER_COLUMNS
     assert nums.quantity.is_unique
     assert "hexagon_radial_cv_pc1_pc3" in set(nums.quantity)

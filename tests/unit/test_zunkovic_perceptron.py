@@ -46,7 +46,7 @@ def test_quick_build_and_claim():
     tidy, numbers = perceptron.build(QUICK, seed=0)
     assert numbers.columns.tolist() == NUMBER_COLUMNS
     assert set(tidy.learner) == {"max_margin", "least_squares"}
-    record = perceptron.z44(numbers, "quick", "results/zunkovic2022/perceptron.pdf")
+    record = perceptron.teacher_student_one_over_alpha(numbers, "quick", "results/zunkovic2022/perceptron.pdf")
     assert record.verdict == "reproduced", record.measured_value
     # the test error decreases with alpha for both learners and never reaches zero
     for _, t in tidy.groupby("learner"):
@@ -60,4 +60,4 @@ def test_claim_fails_on_a_slower_law():
     sel = (doctored.quantity == "alpha_exponent_max_margin") & (doctored.method == "simulation")
     doctored.loc[sel, "value"] = -0.5
     doctored.loc[doctored.quantity == "min_test_error_max_margin", "value"] = 0.0
-    assert perceptron.z44(doctored, "quick", "x").verdict == "not_reproduced"
+    assert perceptron.teacher_student_one_over_alpha(doctored, "quick", "x").verdict == "not_reproduced"

@@ -6,59 +6,30 @@ localrules:
     provenance,
 
 
-# Claims evaluated together from the same figure outputs (one job each); every other claim is `not_run` until its
-# issue lands. Each claim ID is still its own target: results/claims/<ID>.csv.
-CLAIM_GROUPS = {
-    "liu2022_table1": (["L-02"], {"reference": lambda wc: [reference_file(f) for f in (
-        "data_add_r_reprlr.h5", "data_add_r.h5", "data_add_c.h5", "data_perm_r.h5")]}),
-    "liu2022_fig4d": (["L-05", "L-06"], {"numbers": "results/liu2022/fig4d_numbers.csv"}),
-    "liu2022_setup": (["L-01"], {}),
-}
-# Issue #3: claims read from one figure's numbers (L-33 also takes Fig 4a's smallest nullity-2 training set).
-for _fig, _ids in {"fig3": ["L-09", "L-10"], "fig4a": ["L-03"], "fig4b": ["L-04"], "fig4c": ["L-07", "L-13"],
-                   "fig5": ["L-08", "L-11", "L-12"], "fig9": ["L-34"], "fig12": ["L-35"], "fig17": ["L-39"],
-                   "fig18": ["L-40"], "fig2": ["L-42"]}.items():
-    CLAIM_GROUPS[f"liu2022_{_fig}"] = (_ids, {"numbers": f"results/liu2022/{_fig}_numbers.csv"})
-CLAIM_GROUPS["liu2022_fig10"] = (["L-33"], {"numbers": ["results/liu2022/fig10_numbers.csv",
-                                                        "results/liu2022/fig4a_numbers.csv"]})
-# Issue #4: phase-diagram claims read every seed's numbers (fig6_claim_numbers in common.smk).
-for _fig, _ids in {"fig6a": ["L-14", "L-15"], "fig6b": ["L-16", "L-17"], "fig6c": ["L-18", "L-19"],
-                   "fig6d": ["L-20", "L-21"]}.items():
-    CLAIM_GROUPS[f"liu2022_{_fig}"] = (_ids, {"numbers": fig6_claim_numbers(_fig)})
-CLAIM_GROUPS["liu2022_fig6bcd"] = (["L-22", "L-23"], {"numbers": fig6_claim_numbers("fig6b", "fig6c", "fig6d")})
-for _fig, _id in {"fig13": "L-36", "fig14": "L-37", "fig15": "L-38"}.items():
-    CLAIM_GROUPS[f"liu2022_{_fig}"] = ([_id], {"numbers": f"results/liu2022/{_fig}_numbers.csv"})
-# Issue #5: the Žunkovič solvable-model claims, each read from its figure's numbers.
-for _fig in ZUN_FIGURES:
-    _ids = [c for c in ZUN_CLAIMS if ZUN_FIGURE_OF[c] == _fig]
-    if _ids:
-        CLAIM_GROUPS[f"zunkovic2022_{_fig}"] = (_ids, {"numbers": f"results/zunkovic2022/{_fig}_numbers.csv"})
-_grouped = {c for ids, _ in CLAIM_GROUPS.values() for c in ids}
-CLAIM_GROUPS["not_run"] = ([c for c in claim_ids() if c not in _grouped], {})
-
-for _group, (_ids, _inputs) in CLAIM_GROUPS.items():
+# One rule per claim ID, generated from the claim registry (grokrepro/registry.py): rule `claim_L03` writes
+# results/claims/L-03.csv from the numbers the registry says it reads, with the evaluator the registry names. A claim
+# without an evaluator yet (its issue has not landed) is recorded as `not_run`.
+for _claim in CLAIM_REGISTRY.CLAIMS:
 
     rule:
         name:
-            f"claims_{_group}"
+            _claim.rule
         input:
-            **_inputs,
+            numbers=_claim.numbers,
+            reference=[reference_file(f) for f in _claim.reference],
         output:
-            [f"results/claims/{c}.csv" for c in _ids],
+            _claim.target,
         log:
-            f"results/logs/claims/{_group}.log",
+            f"results/logs/claims/{_claim.claim_id}.log",
         localrule: True
         params:
-            ids=_ids,
+            claim=_claim.claim_id,
             scale=SCALE,
-            phases=LIU["phases"],
-            options={"L-12": {"primary": LIU["fig5"]["normalisation"]}},
-            src=src("claims.py", "records.py", "liu2022/claims.py", "liu2022/claims_micro.py",
-                    "liu2022/claims_phase.py", "liu2022/phases.py", *ZUN_CLAIM_SRC),
+            src=src("claims.py", "records.py", "registry.py", *_claim.sources),
         conda:
             CONDA_ENV
         run:
-            write_claim_records(params.ids, input, output, params)
+            write_claim_record(params.claim, input, output[0], params.scale)
 
 
 rule claims_gather:

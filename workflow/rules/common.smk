@@ -6,7 +6,8 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir)))
 from grokrepro import config as gconfig  # noqa: E402
-from grokrepro.claims import claim_ids, registry  # noqa: E402
+from grokrepro import registry as CLAIM_REGISTRY  # noqa: E402
+from grokrepro.claims import claim_ids  # noqa: E402
 from grokrepro.hashing import source_hash  # noqa: E402
 from grokrepro.liu2022 import panels  # noqa: E402
 from grokrepro.zunkovic2022 import figures as zfigures  # noqa: E402
@@ -72,23 +73,14 @@ def panel_reference(wildcards):
     return [reference_file(name)] if name else []
 
 
-def fig6_claim_numbers(*figs):
-    """Every seed's numbers (the robustness rule's, paper seed included) and the figure's (the same paper-seed
-    rows, plus Fig 6d's contrast runs for L-21)."""
-    return [f"results/liu2022/{f}{kind}_numbers.csv" for f in figs for kind in ("_robustness", "")]
-
-
 PAPER_TITLES = {"liu2022": "Liu et al. (2022), Towards Understanding Grokking",
                 "zunkovic2022": "Žunkovič & Ilievski (2022), Grokking phase transitions"}
 
 
 def figure_caption(paper, figure, robustness=False):
     """The `snakemake --report` caption of a figure: which paper figure it is and the claims it carries."""
-    reg = registry()
-    if paper == "zunkovic2022":
-        ids = [c for c, f in zfigures.figure_of().items() if f == figure]
-    else:
-        ids = [c for c, f in zip(reg.claim_id, reg.figure) if f.split("+")[0].split("-")[0] == figure]
+    ids = [c.claim_id for c in CLAIM_REGISTRY.implemented()
+           if any(stem in (f"{paper}/{figure}", f"{paper}/{figure}_robustness") for stem in c.reads)]
     what = "per-cell phase frequencies over the paper's seed and the robustness seeds" if robustness else (
         "the figure as the pipeline draws it")
     claims = f"Claims: {', '.join(ids)} (verdicts in results/CLAIMS.md and results/REPORT.md)." if ids else ""
@@ -114,12 +106,11 @@ def get_final_output():
     return out
 
 
-def write_claim_records(claim_ids_, inputs, paths, params):
+def write_claim_record(claim_id, inputs, path, scale):
     import pandas as pd
 
     from grokrepro import claims, io
 
-    for claim_id, path in zip(claim_ids_, paths):
-        record = claims.evaluate(claim_id, dict(inputs.items()), params.scale, phase_cfg=params.phases,
-                                 options=params.options)
-        io.write_csv(pd.DataFrame([record.row()]), path)
+    record = claims.evaluate(claim_id, scale, numbers=list(inputs.numbers), reference_dir=str(REFERENCE_DIR),
+                             cfg=CFG)
+    io.write_csv(pd.DataFrame([record.row()]), path)

@@ -167,31 +167,18 @@ rule liu2022_panel_robustness:
         "../scripts/liu2022_panel_robustness.py"
 
 
-# The microscopic side (issue #3): one rule per figure, all through workflow/scripts/liu2022_micro.py.
-# name: (config block, named inputs, trains a network?, source modules). `fraction_sweep` trains the Fig 3/4b/5b/10
-# runs once; the figures that read it are local.
-SWEEP = "results/liu2022/fraction_sweep.csv"
-MICRO_RULES = {
-    "fraction_sweep": ("fraction_sweep", {}, True, ("liu2022/fraction.py", "liu2022/theory.py")),
-    "fig3": ("fraction_sweep", {"sweep": SWEEP}, False, ("liu2022/fraction.py", "liu2022/plots.py")),
-    "fig4b": ("fraction_sweep", {"sweep": SWEEP}, False, ("liu2022/fraction.py", "liu2022/plots.py")),
-    "fig10": ("fraction_sweep", {"sweep": SWEEP}, False, ("liu2022/fraction.py", "liu2022/plots.py")),
-    "fig4a": ("fig4a", {}, False, ("liu2022/micro.py", "liu2022/theory.py", "liu2022/plots.py")),
-    "fig4c": ("fig4c", {"fig4d": "results/liu2022/fig4d.csv"}, False,
-              ("liu2022/micro.py", "liu2022/theory.py", "liu2022/plots.py")),
-    "fig5": ("fig5", {"sweep": SWEEP, "fig4d_numbers": "results/liu2022/fig4d_numbers.csv"}, False,
-             ("liu2022/micro.py", "liu2022/theory.py", "liu2022/plots.py")),
-    "fig9": ("fig9", {}, False, ("liu2022/micro.py", "liu2022/theory.py", "liu2022/plots.py")),
-    "fig2": ("fig2", {}, True, ("liu2022/fig2.py", "liu2022/plots.py")),
-    "fig12": ("fig12", {}, True, ("liu2022/fig12.py", "liu2022/plots.py")),
-    "fig17": ("fig17", {}, True, ("liu2022/s3.py", "liu2022/plots.py")),
-    "fig18": ("fig18", {}, True, ("liu2022/s3.py", "liu2022/plots.py")),
-}
+# The microscopic side (issue #3): one rule per figure of grokrepro/liu2022/figures.py (config block, inputs, trains a
+# network?, builder, plot, sources), all through workflow/scripts/liu2022_micro.py. `fraction_sweep` trains the
+# Fig 3/4b/5b/10 runs once; the figures that read it are local.
+from grokrepro.liu2022 import figures as lfigures  # noqa: E402
 
-for _fig, (_block, _inputs, _trains, _modules) in MICRO_RULES.items():
+MICRO_RULES = lfigures.FIGURES
+
+for _fig, _entry in MICRO_RULES.items():
+    _trains = _entry.trains
     _base = f"results/liu2022/{_fig}"
     _outputs = dict(csv=f"{_base}.csv", provenance=f"{_base}_provenance.json")
-    if _fig != "fraction_sweep":
+    if _entry.plot is not None:
         _outputs.update(pdf=f"{_base}.pdf", numbers=f"{_base}_numbers.csv",
                         png=report(f"{_base}.png", caption="../report/figure.rst", category="Liu et al. (2022)"))
 
@@ -199,7 +186,7 @@ for _fig, (_block, _inputs, _trains, _modules) in MICRO_RULES.items():
         name:
             f"liu2022_{_fig}"
         input:
-            **_inputs,
+            **_entry.inputs,
         output:
             **_outputs,
         log:
@@ -208,11 +195,11 @@ for _fig, (_block, _inputs, _trains, _modules) in MICRO_RULES.items():
         params:
             caption=figure_caption("liu2022", _fig),
             figure=_fig,
-            cfg=LIU[_block],
+            cfg=LIU[_entry.block],
             scale=SCALE,
             device=config["device"],
             progress=config["progress"],
-            src=src(*(TRAIN_SRC if _trains else ()), "liu2022/micro.py", *_modules),
+            src=src(*(TRAIN_SRC if _trains else ()), *lfigures.sources(_fig)),
         benchmark:
             f"results/benchmarks/liu2022/{_fig}.tsv"
         threads: config["threads"] if _trains else 1

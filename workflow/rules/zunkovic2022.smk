@@ -2,10 +2,7 @@
 # simulations of the same definitions. No neural network, CPU only; each figure is one job.
 ZUN = CFG["zunkovic2022"]
 ZUN_FIGURES = tuple(zfigures.FIGURES)
-ZUN_FIGURE_OF = zfigures.figure_of()
-ZUN_CLAIMS = [c for c in claim_ids() if c in ZUN_FIGURE_OF]
-ZUN_CLAIM_SRC = ("zunkovic2022/claims_exp1d.py", "zunkovic2022/claims_ball.py", "zunkovic2022/perceptron.py",
-                 "zunkovic2022/numbers.py")
+ZUN_CLAIMS = [c.claim_id for c in CLAIM_REGISTRY.implemented() if c.claim_id.startswith("Z-")]
 
 
 for _fig in ZUN_FIGURES:

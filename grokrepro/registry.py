@@ -1,0 +1,200 @@
+"""The claim registry: per claim ID, the figure numbers it reads, the Snakemake rule that scores it and its evaluator
+(a function object). This table is the one place a claim is wired to code; the claim rules
+(``workflow/rules/claims.smk``), :func:`grokrepro.claims.evaluate` and the tests' maps are generated from it.
+
+The paper's side of each claim (statement, printed value, issue) is the text table
+``grokrepro/data/claims_registry.csv``; :func:`check` asserts that both list the same IDs in the same order.
+
+From a claim ID to its code, two hops: find the ID below (hop 1); its line names the numbers it reads (``reads``:
+``results/<reads>_numbers.csv``, made by the figure's builder in :mod:`grokrepro.liu2022.figures` or
+:mod:`grokrepro.zunkovic2022.figures`) and its evaluator (hop 2). Its rule is ``claim_<ID without the dash>``,
+e.g. ``snakemake --cores 1 results/claims/L-03.csv`` runs ``claim_L03``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from grokrepro.liu2022 import claims as liu
+from grokrepro.liu2022 import claims_fig2
+from grokrepro.liu2022 import claims_micro as micro
+from grokrepro.liu2022 import claims_phase as phase
+from grokrepro.records import claim_ids, registry as claim_text
+from grokrepro.zunkovic2022 import claims_ball as ball
+from grokrepro.zunkovic2022 import claims_exp1d as exp1d
+from grokrepro.zunkovic2022 import perceptron
+
+PHASE_QUICK = "quick scale: sub-grid and 10^4-step budget (late grokking reads as M), not comparable to the paper"
+ZUN_QUICK = "quick scale: fewer Monte Carlo draws and runs (tolerances scale with their standard errors)"
+# The authors' Fig 6 files that L-02 reads (under config reference_dir).
+TABLE1_FILES = ("data_add_r_reprlr.h5", "data_add_r.h5", "data_add_c.h5", "data_perm_r.h5")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim's wiring. ``reads``: numbers stems (``results/<stem>_numbers.csv``), stacked in this order;
+    ``reference``: the authors' files it reads instead; ``quick``: the note a quick-scale record carries;
+    ``options``: config keys passed to the evaluator as keyword arguments (evaluator keyword -> config path)."""
+
+    claim_id: str
+    evaluator: Callable
+    reads: tuple[str, ...] = ()
+    reference: tuple[str, ...] = ()
+    quick: str = ""
+    options: dict = field(default_factory=dict)
+
+    @property
+    def rule(self) -> str:
+        return "claim_" + self.claim_id.replace("-", "")
+
+    @property
+    def target(self) -> str:
+        return f"results/claims/{self.claim_id}.csv"
+
+    @property
+    def numbers(self) -> list[str]:
+        return [f"results/{stem}_numbers.csv" for stem in self.reads]
+
+    @property
+    def artifact(self) -> str:
+        """The figure a reader should look at: the first numbers file's figure."""
+        return f"results/{self.reads[0].replace('_robustness', '')}.pdf" if self.reads else ""
+
+    @property
+    def source(self) -> str:
+        """The evaluator's module, as a path under grokrepro/ ("" without an evaluator)."""
+        return self.evaluator.__module__.removeprefix("grokrepro.").replace(".", "/") + ".py" if self.evaluator \
+            else ""
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The evaluator's module and the grokrepro modules it imports (paths under grokrepro/): what the claim's
+        rule hashes, so editing them reruns it."""
+        if not self.evaluator:
+            return ()
+        return (self.source, *_imports(self.source))
+
+
+def _imports(source: str) -> tuple[str, ...]:
+    """The grokrepro modules (paths under grokrepro/) that ``source`` imports, in order of appearance."""
+    import ast
+    from pathlib import Path
+
+    pkg = Path(__file__).resolve().parent
+    found = []
+    for node in ast.walk(ast.parse((pkg / source).read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("grokrepro"):
+            for alias in node.names:
+                for mod in (f"{node.module}.{alias.name}", node.module):
+                    path = mod.removeprefix("grokrepro").lstrip(".").replace(".", "/") + ".py"
+                    if mod != "grokrepro" and (pkg / path).exists():
+                        found.append(path)
+                        break
+    return tuple(dict.fromkeys(p for p in found if p != source))
+
+
+def _fig6(*panels: str) -> tuple[str, ...]:
+    """Every seed's numbers (the robustness rule's, paper seed included) and the figure's own (the paper seed's rows,
+    plus Fig 6d's contrast runs for L-21)."""
+    return tuple(f"liu2022/{p}{kind}" for p in panels for kind in ("_robustness", ""))
+
+
+def _liu(fig: str) -> tuple[str, ...]:
+    return (f"liu2022/{fig}",)
+
+
+def _zun(fig: str) -> tuple[str, ...]:
+    return (f"zunkovic2022/{fig}",)
+
+
+_q = micro.QUICK_REDUCED
+CLAIMS: tuple[Claim, ...] = (
+    # Liu et al. (2022): setup and Table 1
+    Claim("L-01", micro.dataset_counts),
+    Claim("L-02", liu.table1_classifier, reference=TABLE1_FILES, options={"gap": "liu2022.phases.gap"}),
+    # microscopic figures (issue #3)
+    Claim("L-03", micro.fig4a_crossing, _liu("fig4a"), quick=_q["L-03"]),
+    Claim("L-04", micro.fig4b_rqi_steps, _liu("fig4b"), quick=_q["L-04"]),
+    Claim("L-05", liu.default_run_outcome, _liu("fig4d")),
+    Claim("L-06", liu.default_run_loss_decreases, _liu("fig4d")),
+    Claim("L-07", micro.fig4c_l0_decay, _liu("fig4c")),
+    Claim("L-08", micro.default_split_n_h, _liu("fig5")),
+    Claim("L-09", micro.fig3_diagonal, _liu("fig3"), quick=_q["L-09"]),
+    Claim("L-10", micro.fig3c_acc_agreement, _liu("fig3"), quick=_q["L-10"]),
+    Claim("L-11", micro.fig5a_lambda3, _liu("fig5"), quick=_q["L-11"]),
+    Claim("L-12", micro.fig5b_n_h_trend, _liu("fig5"), quick=_q["L-12"],
+          options={"primary": "liu2022.fig5.normalisation"}),
+    Claim("L-13", micro.flow_conservation, _liu("fig4c")),
+    # phase diagrams (issue #4)
+    Claim("L-14", phase.fig6a_goldilocks_map, _fig6("fig6a"), quick=PHASE_QUICK),
+    Claim("L-15", phase.fig6a_anchor_steps, _fig6("fig6a"), quick=PHASE_QUICK),
+    Claim("L-16", phase.fig6b_addition_regression_map, _fig6("fig6b"), quick=PHASE_QUICK),
+    Claim("L-17", phase.fig6b_anchor_steps, _fig6("fig6b"), quick=PHASE_QUICK),
+    Claim("L-18", phase.fig6c_addition_classification_map, _fig6("fig6c"), quick=PHASE_QUICK),
+    Claim("L-19", phase.fig6c_anchor_steps, _fig6("fig6c"), quick=PHASE_QUICK),
+    Claim("L-20", phase.fig6d_s3_map, _fig6("fig6d"), quick=PHASE_QUICK),
+    Claim("L-21", phase.fig6d_anchor_steps_and_contrast, _fig6("fig6d"), quick=PHASE_QUICK),
+    Claim("L-22", phase.fig6bcd_corners, _fig6("fig6b", "fig6c", "fig6d"), quick=PHASE_QUICK),
+    Claim("L-23", phase.fig6bcd_grokking_gaps, _fig6("fig6b", "fig6c", "fig6d"), quick=PHASE_QUICK),
+    # transformer (issue #22) and MNIST (issue #21): no evaluator yet
+    *(Claim(f"L-{i}", None) for i in range(24, 33)),
+    Claim("L-33", micro.fig10_ideal_bounds, (*_liu("fig10"), *_liu("fig4a")), quick=_q["L-33"]),
+    Claim("L-34", micro.fig9_curriculum, _liu("fig9")),
+    Claim("L-35", micro.fig12_lr_hierarchy, _liu("fig12"), quick=_q["L-35"]),
+    Claim("L-36", phase.fig13_batch_size, _liu("fig13"), quick=PHASE_QUICK),
+    Claim("L-37", phase.fig14_init_scale, _liu("fig14"), quick=PHASE_QUICK),
+    Claim("L-38", phase.fig15_repr_weight_decay, _liu("fig15"), quick=PHASE_QUICK),
+    Claim("L-39", micro.fig17_hexagon, _liu("fig17"), quick=_q["L-39"]),
+    Claim("L-40", micro.fig18_s3_threshold, _liu("fig18"), quick=_q["L-40"]),
+    Claim("L-41", None),
+    Claim("L-42", claims_fig2.fig2_embedding_geometry, _liu("fig2"), quick=_q["L-42"]),
+    # Žunkovič & Ilievski (2022), 1D exponential model
+    *(Claim(cid, f, _zun(fig), quick=ZUN_QUICK) for cid, f, fig in (
+        ("Z-01", exp1d.eq6_bias_trajectory, "exp1d_dynamics"), ("Z-02", exp1d.eq7_test_error, "exp1d_dynamics"),
+        ("Z-03", exp1d.eq9_exponent, "exp1d_dynamics"), ("Z-04", exp1d.eq10_averaged_error, "exp1d_dynamics"),
+        ("Z-05", exp1d.eq11_zero_error_condition, "exp1d_dynamics"),
+        ("Z-06", exp1d.eq13_14_p_grok_quadrature, "fig2"), ("Z-07", exp1d.eq15_closed_form, "fig2"),
+        ("Z-08", exp1d.fig2_p_grok_trends, "fig2"), ("Z-09", exp1d.small_gap_limit, "fig2"),
+        ("Z-10", exp1d.eq16_grokking_time, "exp1d_dynamics"),
+        ("Z-11", exp1d.eq17_t_grok_pdf, "fig3"), ("Z-12", exp1d.fig3_mean_t_grok_trends, "fig3"),
+        # ball model
+        ("Z-13", ball.eq23_ball_exponent, "ball_exponent"), ("Z-14", ball.eq50_boundary_exponent, "ball_exponent"),
+        ("Z-15", ball.fig5_p_grok_trends, "fig5"), ("Z-16", ball.eps_one_never_groks, "fig5"),
+        ("Z-17", ball.best_lambda1_above_090, "fig5"), ("Z-18", ball.large_d_limit, "fig5"),
+        ("Z-19", ball.eq33_bound_via_maxima, "fig5"), ("Z-20", ball.decay_in_d_near_eps_one, "fig5"),
+        ("Z-21", ball.eq45_p_fast, "fig6"), ("Z-22", ball.eq47_slow_t_grok, "fig6"),
+        ("Z-23", ball.eq43_45_fast_pdf, "fig6"), ("Z-24", ball.fig6_trends, "fig6"),
+        ("Z-25", ball.bimodal_t_grok, "fig6"))),
+    # Sec. 4: cellular automata and tensor networks (issue #20): no evaluator yet
+    *(Claim(f"Z-{i}", None) for i in range(26, 44)),
+    Claim("Z-44", perceptron.teacher_student_one_over_alpha, _zun("perceptron"), quick=ZUN_QUICK),
+)
+BY_ID = {c.claim_id: c for c in CLAIMS}
+
+
+def get(claim_id: str) -> Claim:
+    if claim_id not in BY_ID:
+        raise KeyError(f"unknown claim ID {claim_id!r}; known: L-01 ... L-42, Z-01 ... Z-44 "
+                       "(grokrepro/registry.py)")
+    return BY_ID[claim_id]
+
+
+def implemented() -> list[Claim]:
+    """Claims with an evaluator (the rest are ``not_run`` until their issue lands)."""
+    return [c for c in CLAIMS if c.evaluator is not None]
+
+
+def check() -> None:
+    """The wiring and the text table list the same claim IDs in the same order; every evaluator has a docstring."""
+    ids = [c.claim_id for c in CLAIMS]
+    if ids != claim_ids():
+        raise AssertionError(f"grokrepro/registry.py and grokrepro/data/claims_registry.csv disagree: "
+                             f"{sorted(set(ids) ^ set(claim_ids()))} or the order differs")
+    undocumented = [c.claim_id for c in implemented() if not (c.evaluator.__doc__ or "").strip()]
+    if undocumented:
+        raise AssertionError(f"evaluators without a docstring: {undocumented}")
+
+
+def paper_of(claim_id: str) -> str:
+    return claim_text().set_index("claim_id").loc[claim_id, "paper"]

@@ -73,21 +73,28 @@ def scorecard_markdown(df: pd.DataFrame, sections: list[str] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _option(cfg: dict, path: str):
-    node = cfg
-    for key in path.split("."):
-        if not isinstance(node, dict) or key not in node:
-            raise KeyError(f"config has no {path!r} (needed by a claim evaluator; see grokrepro/registry.py)")
-        node = node[key]
-    return node
+def options(claim_id: str, cfg: dict) -> dict:
+    """The evaluator's keyword arguments that the registry reads from the (scale-resolved) config."""
+    from grokrepro import registry
+
+    out = {}
+    for key, path in registry.get(claim_id).options.items():
+        node = cfg
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(f"config has no {path!r} (needed by {claim_id}'s evaluator; see grokrepro/registry.py)")
+            node = node[part]
+        out[key] = node
+    return out
 
 
 def evaluate(claim_id: str, scale: str, *, numbers: list[str] | str = (), reference_dir: str | None = None,
-             cfg: dict | None = None):
+             cfg: dict | None = None, opts: dict | None = None):
     """The record of one claim (:mod:`grokrepro.registry` names its evaluator), or ``not_run`` where none exists yet.
 
     ``numbers``: the numbers CSVs it reads (stacked); ``reference_dir``: where the authors' files are (L-02);
-    ``cfg``: the scale-resolved config, for the evaluator's options (e.g. the primary λ3 normalisation of L-12).
+    ``opts``: the evaluator's options (e.g. the primary λ3 normalisation of L-12), else read from ``cfg``, the
+    scale-resolved config (:func:`options`).
     """
     from grokrepro import registry
 
@@ -96,7 +103,7 @@ def evaluate(claim_id: str, scale: str, *, numbers: list[str] | str = (), refere
         return not_run(claim_id, scale)
     paths = [numbers] if isinstance(numbers, str) else list(numbers)
     table = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True) if paths else None
-    kwargs = {k: _option(cfg or {}, path) for k, path in entry.options.items()}
+    kwargs = dict(opts) if opts is not None else options(claim_id, cfg or {})
     if entry.reference:
         kwargs["reference_dir"] = reference_dir
     note = entry.quick if scale == "quick" else ""

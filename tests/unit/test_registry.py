@@ -6,7 +6,6 @@ import ast
 import importlib.util
 import subprocess
 
-import pandas as pd
 import pytest
 
 from conftest import ROOT, snakemake_command

@@ -25,11 +25,13 @@ for _claim in CLAIM_REGISTRY.CLAIMS:
         params:
             claim=_claim.claim_id,
             scale=SCALE,
+            reference_dir=str(REFERENCE_DIR),
+            options=claim_options(_claim.claim_id, CFG),
             src=src("claims.py", "records.py", "registry.py", *_claim.sources),
         conda:
             CONDA_ENV
-        run:
-            write_claim_record(params.claim, input, output[0], params.scale)
+        script:
+            "../scripts/claim.py"
 
 
 rule claims_gather:

@@ -7,7 +7,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir)))
 from grokrepro import config as gconfig  # noqa: E402
 from grokrepro import registry as CLAIM_REGISTRY  # noqa: E402
-from grokrepro.claims import claim_ids  # noqa: E402
+from grokrepro.claims import claim_ids, options as claim_options  # noqa: E402
 from grokrepro.hashing import source_hash  # noqa: E402
 from grokrepro.liu2022 import panels  # noqa: E402
 from grokrepro.zunkovic2022 import figures as zfigures  # noqa: E402
@@ -104,13 +104,3 @@ def get_final_output():
         out += figure_outputs("zunkovic2022", fig)
     out.append("results/zunkovic2022/errata.md")
     return out
-
-
-def write_claim_record(claim_id, inputs, path, scale):
-    import pandas as pd
-
-    from grokrepro import claims, io
-
-    record = claims.evaluate(claim_id, scale, numbers=list(inputs.numbers), reference_dir=str(REFERENCE_DIR),
-                             cfg=CFG)
-    io.write_csv(pd.DataFrame([record.row()]), path)

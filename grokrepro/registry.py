@@ -23,10 +23,12 @@ from grokrepro.liu2022 import claims_phase as phase
 from grokrepro.records import claim_ids, registry as claim_text
 from grokrepro.zunkovic2022 import claims_ball as ball
 from grokrepro.zunkovic2022 import claims_exp1d as exp1d
+from grokrepro.zunkovic2022 import claims_tn
 from grokrepro.zunkovic2022 import perceptron
 
 PHASE_QUICK = "quick scale: sub-grid and 10^4-step budget (late grokking reads as M), not comparable to the paper"
 ZUN_QUICK = "quick scale: fewer Monte Carlo draws and runs (tolerances scale with their standard errors)"
+TN_QUICK = "quick scale: fewer sequence lengths and random test sequences (the checks are exact)"
 # The authors' Fig 6 files that L-02 reads (under config reference_dir).
 TABLE1_FILES = ("data_add_r_reprlr.h5", "data_add_r.h5", "data_add_c.h5", "data_perm_r.h5")
 
@@ -166,8 +168,11 @@ CLAIMS: tuple[Claim, ...] = (
         ("Z-21", ball.eq45_p_fast, "fig6"), ("Z-22", ball.eq47_slow_t_grok, "fig6"),
         ("Z-23", ball.eq43_45_fast_pdf, "fig6"), ("Z-24", ball.fig6_trends, "fig6"),
         ("Z-25", ball.bimodal_t_grok, "fig6"))),
-    # Sec. 4: cellular automata and tensor networks (issue #20): no evaluator yet
-    *(Claim(f"Z-{i}", None) for i in range(26, 44)),
+    # Sec. 4: cellular automata and tensor networks (issue #20)
+    Claim("Z-26", claims_tn.rule30_truth_table, _zun("fig8"), quick=TN_QUICK),
+    Claim("Z-27", claims_tn.tn_map_feature_dimension, _zun("fig8"), quick=TN_QUICK),
+    Claim("Z-28", claims_tn.exact_attention_separable_features, _zun("fig8"), quick=TN_QUICK),
+    *(Claim(f"Z-{i}", None) for i in range(29, 44)),   # no evaluator yet
     Claim("Z-44", perceptron.teacher_student_one_over_alpha, _zun("perceptron"), quick=ZUN_QUICK),
 )
 BY_ID = {c.claim_id: c for c in CLAIMS}

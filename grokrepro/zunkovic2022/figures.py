@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from grokrepro.zunkovic2022 import ball_figures, exp1d_figures, perceptron, plots_ball, plots_exp1d
+from grokrepro.zunkovic2022 import ball_figures, exp1d_figures, perceptron, plots_ball, plots_exp1d, tn_figures
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Figure:
 
 EXP1D_SOURCES = ("zunkovic2022/exp1d.py", "zunkovic2022/exp1d_figures.py", "zunkovic2022/plots_exp1d.py")
 BALL_SOURCES = ("zunkovic2022/ball.py", "zunkovic2022/ball_figures.py", "zunkovic2022/plots_ball.py")
+TN_SOURCES = ("zunkovic2022/automata.py", "zunkovic2022/tensor_network.py", "zunkovic2022/tn_figures.py")
 FIGURES: dict[str, Figure] = {
     "exp1d_dynamics": Figure(exp1d_figures.dynamics, plots_exp1d.plot_dynamics, EXP1D_SOURCES),
     "fig2": Figure(exp1d_figures.fig2, plots_exp1d.plot_fig2, EXP1D_SOURCES),
@@ -32,6 +33,8 @@ FIGURES: dict[str, Figure] = {
     "fig5": Figure(ball_figures.fig5, plots_ball.plot_fig5, BALL_SOURCES),
     "fig6": Figure(ball_figures.fig6, plots_ball.plot_fig6, BALL_SOURCES),
     "perceptron": Figure(perceptron.build, perceptron.plot, ("zunkovic2022/perceptron.py",)),
+    # Sec. 4 (issue #20): rule 30 (Fig. 7), the tensor-network map (Fig. 8) and the exact attention of Fig. 9
+    "fig8": Figure(tn_figures.fig8, tn_figures.plot_fig8, TN_SOURCES),
 }
 
 

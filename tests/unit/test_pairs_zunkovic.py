@@ -89,8 +89,9 @@ PAIRS = {
 
 
 def test_every_zunkovic_claim_has_a_pair():
-    implemented = {c.claim_id for c in registry.implemented() if c.claim_id.startswith("Z-")}
-    assert implemented == set(PAIRS)
+    # every pair is for an implemented claim (coverage of the registry: tests/unit/test_registry.py; the Sec. 4
+    # claims' pairs are in test_pairs_zunkovic_tn.py)
+    assert set(PAIRS) <= {c.claim_id for c in registry.implemented() if c.claim_id.startswith("Z-")}
 
 
 @pytest.mark.parametrize("claim_id", sorted(PAIRS))

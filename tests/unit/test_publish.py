@@ -32,7 +32,7 @@ def test_partial_publish_marks_implemented_claims_pending_not_unimplemented(tmp_
     assert table.loc["L-16", "verdict"] == "reproduced"
     for cid in ("L-36", "L-37", "L-14"):  # implemented, not run here: pending (L-36's stale record is dropped)
         assert table.loc[cid, "verdict"] == "not_run" and table.loc[cid, "note"] == publish.PENDING, cid
-    assert table.loc["L-24", "note"].startswith("not implemented yet (issue #7)")
+    assert table.loc["L-24", "note"].startswith("not implemented yet (issue #22)")
     assert json.loads((tmp_path / "published" / "provenance.json").read_text())["partial"] is True
 
 

@@ -95,6 +95,8 @@ def test_every_paper_erratum_is_established():
     errata = []
     for claim in registry.implemented():
         paths = [PUBLISHED / p.removeprefix("results/") for p in claim.numbers]
+        if not all(p.exists() for p in paths):
+            continue  # not in the snapshot (test_published checks that every implemented claim is)
         rec = evaluate(claim.claim_id, "paper", numbers=[str(p) for p in paths],
                        reference_dir=str(ROOT / "data" / "reference" / "liu2022"), cfg=cfg)
         if rec.verdict != "paper_erratum":

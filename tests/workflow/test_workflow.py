@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from grokrepro import registry
+from grokrepro.zunkovic2022 import figures as zfigures
 from grokrepro.claims import COLUMNS, VERDICTS, claim_ids
 from grokrepro.liu2022.fig4d import NUMBER_COLUMNS as FIG4D_NUMBER_COLUMNS
 from grokrepro.liu2022.fig6 import NUMBER_COLUMNS as FIG6_NUMBER_COLUMNS
@@ -221,7 +222,7 @@ def test_quick_fig2_grid(quick_run, ndarrays_regression):
                               default_tolerance=dict(rtol=0, atol=0), fullpath=baseline)
 
 
-ZUN_FIGURES = ("exp1d_dynamics", "fig2", "fig3", "ball_exponent", "fig5", "fig6", "perceptron")
+ZUN_FIGURES = tuple(zfigures.FIGURES)
 ZUN_CLAIMS = [c.claim_id for c in registry.implemented() if c.claim_id.startswith("Z-")]
 
 
@@ -231,7 +232,7 @@ def test_quick_zunkovic(quick_run, ndarrays_regression, data_regression):
     Values: rtol 1e-6, the floating-point noise of the eigensolvers and quadratures across machines (the Monte Carlo
     draws are seeded, so the same code gives the same draws); a real change of method or seed moves them far more.
     """
-    from grokrepro.zunkovic2022.numbers import NUMBER_COLUMNS
+    from grokrepro.zunkovic2022.numbers import NUMBER_COLUMNS, OPTIONAL_PARAMETERS
 
     zun = quick_run / "zunkovic2022"
     arrays = {}
@@ -239,7 +240,9 @@ def test_quick_zunkovic(quick_run, ndarrays_regression, data_regression):
         for suffix in (".pdf", ".png", ".csv", "_numbers.csv", "_provenance.json"):
             assert (zun / f"{fig}{suffix}").stat().st_size > 0, f"{fig}{suffix}"
         numbers = pd.read_csv(zun / f"{fig}_numbers.csv")
-        assert numbers.columns.tolist() == NUMBER_COLUMNS
+        cols = numbers.columns.tolist()
+        assert cols[:len(NUMBER_COLUMNS)] == NUMBER_COLUMNS
+        assert set(cols[len(NUMBER_COLUMNS):]) <= set(OPTIONAL_PARAMETERS)
         assert set(numbers.method) <= {"theory", "simulation"}
         arrays[f"{fig}_value"] = numbers.value.to_numpy(float)
         arrays[f"{fig}_se"] = numbers.se.to_numpy(float)

@@ -1,8 +1,8 @@
 """L-42 (Liu et al. Fig 2): the pass/fail pair of its evaluator, and the recipe grid's rows in the Fig 2 numbers.
 
-The published Fig 2 numbers have only memorising runs (and, from before the recipe grid, no grid rows): the pass
-doctoring adds generalising runs with a lattice (addition) and a circle (modular addition) and a grid cell that
-generalises; the fail doctoring keeps those runs but makes the generalising addition an ordered arc with RQI 0.05
+The published Fig 2 numbers have generalising addition runs from the recipe grid that form no lattice and no
+generalising modular-addition run: the pass doctoring replaces the generalising rows by runs with a lattice
+(addition) and a circle (modular addition) and a grid cell that generalises; the fail doctoring keeps those runs but makes the generalising addition an ordered arc with RQI 0.05
 (what the grid's generalising addition runs look like), which breaks the central statement.
 """
 
@@ -45,7 +45,8 @@ def make_pass(df):
     rows = (_regime_rows("addition", "generalising", 2, 0.95, 0.4, 2.5, 0.0)
             + _regime_rows("modular_addition", "generalising", 2, 0.1, 0.05, 1.1, 1.0)
             + _grid_rows("addition", 1.0) + _grid_rows("modular_addition", 1.0))
-    return pd.concat([df, pd.DataFrame(rows)], ignore_index=True)
+    keep = ~((df.regime == "generalising") | (df.method == "grid")) if "regime" in df else slice(None)
+    return pd.concat([df[keep], pd.DataFrame(rows)], ignore_index=True)
 
 
 def make_fail(df):
@@ -70,14 +71,22 @@ def test_pass_and_fail(claim_id):
     assert [c.central for c in bad.failed] == [True]
 
 
-def test_no_generalising_run_is_not_reproduced():
-    """The published runs all memorise: the central statement cannot be confirmed, whatever the secondary check."""
+def test_published_runs_are_not_reproduced():
+    """The published generalising addition runs are arcs (no lattice) and no modular-addition run generalises: the
+    central statement fails, whatever the secondary check."""
     rec = judge("L-42", published("L-42"))
     assert rec.verdict == "not_reproduced"
     assert {c.name: c.passed for c in rec.checks} == {
         "generalising runs: addition a lattice, modular addition a circle": False,
         "memorising runs show neither": True}
-    assert "recipe grid: not run" in rec.measured_value
+    assert "recipe grid: addition: 5 of 12 cells with a generalising run" in rec.measured_value
+
+
+def test_no_generalising_run_is_not_reproduced():
+    df = published("L-42")
+    df = df[~((df.regime == "generalising") | (df.method == "grid"))]
+    rec = judge("L-42", df)
+    assert rec.verdict == "not_reproduced" and "recipe grid: not run" in rec.measured_value
 
 
 def test_only_one_task_generalising_is_not_reproduced():

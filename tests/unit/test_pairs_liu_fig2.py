@@ -6,26 +6,16 @@ generalising modular-addition run: the pass doctoring replaces the generalising 
 (what the grid's generalising addition runs look like), which breaks the central statement.
 """
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from grokrepro import records, registry
+from grokrepro import records
 from grokrepro.liu2022 import claims_fig2, fig2
 
-PUB = Path(__file__).resolve().parents[2] / "results" / "published"
+from pairs import assert_pair, judge, published
 
-
-def published(claim_id):
-    c = registry.get(claim_id)
-    return pd.concat([pd.read_csv(PUB / p.removeprefix("results/")) for p in c.numbers], ignore_index=True)
-
-
-def judge(claim_id, numbers, **kw):
-    c = registry.get(claim_id)
-    return c.evaluator(numbers, "paper", c.artifact, "", **kw)
 
 
 def _regime_rows(task, regime, n, rqi, residual, gap, order):
@@ -62,13 +52,7 @@ PAIRS = {"L-42": (make_pass, make_fail)}
 
 @pytest.mark.parametrize("claim_id", sorted(PAIRS))
 def test_pass_and_fail(claim_id):
-    make_pass_, make_fail_ = PAIRS[claim_id]
-    base = published(claim_id)
-    good = judge(claim_id, make_pass_(base))
-    assert good.verdict == "reproduced", (good.measured_value, good.failed)
-    bad = judge(claim_id, make_fail_(base))
-    assert bad.verdict == "not_reproduced", (bad.measured_value, bad.failed)
-    assert [c.central for c in bad.failed] == [True]
+    assert_pair(claim_id, PAIRS[claim_id], published(claim_id))
 
 
 def test_published_runs_are_not_reproduced():

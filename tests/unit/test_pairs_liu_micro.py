@@ -13,19 +13,14 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from grokrepro import records, registry
+from grokrepro import registry
+
+from pairs import published, same, setv
 
 ROOT = Path(__file__).resolve().parents[2]
-PUB = ROOT / "results" / "published"
 REFERENCE_DIR = ROOT / "data" / "reference" / "liu2022"
-
-
-def published(claim_id):
-    c = registry.get(claim_id)
-    return pd.concat([pd.read_csv(PUB / p.removeprefix("results/")) for p in c.numbers], ignore_index=True)
 
 
 def inputs(claim_id):
@@ -44,19 +39,6 @@ def judge(claim_id, numbers, **kw):
     if claim_id == "L-02":  # ``numbers`` is the reference directory
         return c.evaluator(None, "paper", c.artifact, "", reference_dir=numbers, **kw)
     return c.evaluator(numbers, "paper", c.artifact, "", **kw)
-
-
-def setv(df, quantity, value, method=None, **where):
-    """A copy of ``df`` with ``value`` in every row of ``quantity`` at ``where`` (at least one row)."""
-    rows = records.select(df, quantity, method, **where).index
-    assert len(rows), (quantity, method, where)
-    df = df.copy()
-    df.loc[rows, "value"] = value
-    return df
-
-
-def same(df):
-    return df
 
 
 def chain(*edits):

@@ -5,26 +5,15 @@ holds (or returns them unchanged where the published verdict is ``reproduced``),
 central statement in a passing set, so the verdict must be ``not_reproduced``.
 """
 
-from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from grokrepro import records, registry
+from grokrepro import records
 from grokrepro.liu2022 import claims_phase
 
-PUB = Path(__file__).resolve().parents[2] / "results" / "published"
+from pairs import assert_pair, judge, published
+
 PHASES = ("comprehension", "grokking", "memorization", "confusion")
-
-
-def published(claim_id):
-    c = registry.get(claim_id)
-    return pd.concat([pd.read_csv(PUB / p.removeprefix("results/")) for p in c.numbers], ignore_index=True)
-
-
-def judge(claim_id, numbers, **kw):
-    c = registry.get(claim_id)
-    return c.evaluator(numbers, "paper", c.artifact, "", **kw)
 
 
 def _set(df, quantity, value, method="measured", rows=None, **where):
@@ -175,13 +164,7 @@ PAIRS = {
 
 @pytest.mark.parametrize("claim_id", sorted(PAIRS))
 def test_pass_and_fail_pair(claim_id):
-    make_pass, make_fail = PAIRS[claim_id]
-    base = published(claim_id)
-    good = judge(claim_id, make_pass(base.copy()))
-    assert good.verdict == "reproduced", [(c.name, c.measured) for c in good.failed]
-    bad = judge(claim_id, make_fail(base.copy()))
-    assert bad.verdict == "not_reproduced", (bad.verdict, [(c.name, c.measured) for c in bad.failed])
-    assert any(c.central and not c.passed for c in bad.checks)
+    assert_pair(claim_id, PAIRS[claim_id], published(claim_id))
 
 
 def test_l23_holds_for_the_paper_seed_only_is_partial():

@@ -6,37 +6,14 @@ doctored so that the paper's central statement breaks, ``not_reproduced``.
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from grokrepro import records, registry
 
+from pairs import assert_pair, judge, published, same, setv
+
 ROOT = Path(__file__).resolve().parents[2]
-PUB = ROOT / "results" / "published"
 FIG6_DEFAULT = dict(D=5, lambda2=0.01, eps=2.0)
-
-
-def published(claim_id):
-    c = registry.get(claim_id)
-    return pd.concat([pd.read_csv(PUB / p.removeprefix("results/")) for p in c.numbers], ignore_index=True)
-
-
-def judge(claim_id, numbers, **kw):
-    c = registry.get(claim_id)
-    return c.evaluator(numbers, "paper", c.artifact, "", **kw)
-
-
-def setv(df, quantity, value, method=None, **where):
-    """A copy of ``df`` with ``value`` in every row of ``quantity`` at ``where`` (at least one row)."""
-    rows = records.select(df, quantity, method, **where).index
-    assert len(rows), (quantity, method, where)
-    df = df.copy()
-    df.loc[rows, "value"] = value
-    return df
-
-
-def same(df):
-    return df
 
 
 def chain(*edits):
@@ -96,12 +73,7 @@ def test_every_zunkovic_claim_has_a_pair():
 
 @pytest.mark.parametrize("claim_id", sorted(PAIRS))
 def test_pass_and_fail(claim_id):
-    make_pass, make_fail = PAIRS[claim_id]
-    good = judge(claim_id, make_pass(published(claim_id)))
-    assert good.verdict == "reproduced", (claim_id, [c for c in good.checks if not c.passed])
-    bad = judge(claim_id, make_fail(published(claim_id)))
-    assert bad.verdict == "not_reproduced", (claim_id, bad.verdict, bad.checks)
-    assert any(c.central and not c.passed for c in bad.checks)
+    assert_pair(claim_id, PAIRS[claim_id], published(claim_id))
 
 
 def test_eq7_erratum_names_derivation_check_and_test():

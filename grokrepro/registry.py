@@ -23,12 +23,15 @@ from grokrepro.liu2022 import claims_phase as phase
 from grokrepro.records import claim_ids, registry as claim_text
 from grokrepro.zunkovic2022 import claims_ball as ball
 from grokrepro.zunkovic2022 import claims_exp1d as exp1d
+from grokrepro.zunkovic2022 import claims_fixed_attention as fixed_attention
 from grokrepro.zunkovic2022 import claims_tn
 from grokrepro.zunkovic2022 import perceptron
 
 PHASE_QUICK = "quick scale: sub-grid and 10^4-step budget (late grokking reads as M), not comparable to the paper"
 ZUN_QUICK = "quick scale: fewer Monte Carlo draws and runs (tolerances scale with their standard errors)"
 TN_QUICK = "quick scale: fewer sequence lengths and random test sequences (the checks are exact)"
+FA_QUICK = ("quick scale: fewer B initialisations / random attention tensors (2e3, not 2e4) and 10 instead of 100 "
+            "random test sequences")
 # The authors' Fig 6 files that L-02 reads (under config reference_dir).
 TABLE1_FILES = ("data_add_r_reprlr.h5", "data_add_r.h5", "data_add_c.h5", "data_perm_r.h5")
 
@@ -172,7 +175,9 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("Z-26", claims_tn.rule30_truth_table, _zun("fig8"), quick=TN_QUICK),
     Claim("Z-27", claims_tn.tn_map_feature_dimension, _zun("fig8"), quick=TN_QUICK),
     Claim("Z-28", claims_tn.exact_attention_separable_features, _zun("fig8"), quick=TN_QUICK),
-    *(Claim(f"Z-{i}", None) for i in range(29, 44)),   # no evaluator yet
+    Claim("Z-29", fixed_attention.exact_attention_first_order_jump, _zun("fig9"), quick=FA_QUICK),
+    Claim("Z-30", fixed_attention.random_attention_pgrok_vs_regularisation, _zun("fig10"), quick=FA_QUICK),
+    *(Claim(f"Z-{i}", None) for i in range(31, 44)),   # no evaluator yet
     Claim("Z-44", perceptron.teacher_student_one_over_alpha, _zun("perceptron"), quick=ZUN_QUICK),
 )
 BY_ID = {c.claim_id: c for c in CLAIMS}

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from grokrepro.zunkovic2022 import ball_figures, exp1d_figures, perceptron, plots_ball, plots_exp1d, tn_figures
+from grokrepro.zunkovic2022 import (ball_figures, exp1d_figures, fa_figures, perceptron, plots_ball, plots_exp1d,
+                                   tn_figures)
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Figure:
 EXP1D_SOURCES = ("zunkovic2022/exp1d.py", "zunkovic2022/exp1d_figures.py", "zunkovic2022/plots_exp1d.py")
 BALL_SOURCES = ("zunkovic2022/ball.py", "zunkovic2022/ball_figures.py", "zunkovic2022/plots_ball.py")
 TN_SOURCES = ("zunkovic2022/automata.py", "zunkovic2022/tensor_network.py", "zunkovic2022/tn_figures.py")
+FA_SOURCES = ("zunkovic2022/automata.py", "zunkovic2022/tensor_network.py", "zunkovic2022/fixed_attention.py",
+              "zunkovic2022/fa_figures.py")
 FIGURES: dict[str, Figure] = {
     "exp1d_dynamics": Figure(exp1d_figures.dynamics, plots_exp1d.plot_dynamics, EXP1D_SOURCES),
     "fig2": Figure(exp1d_figures.fig2, plots_exp1d.plot_fig2, EXP1D_SOURCES),
@@ -35,6 +38,9 @@ FIGURES: dict[str, Figure] = {
     "perceptron": Figure(perceptron.build, perceptron.plot, ("zunkovic2022/perceptron.py",)),
     # Sec. 4 (issue #20): rule 30 (Fig. 7), the tensor-network map (Fig. 8) and the exact attention of Fig. 9
     "fig8": Figure(tn_figures.fig8, tn_figures.plot_fig8, TN_SOURCES),
+    # Sec. 4.3.1, fixed attention and linear training of B: the exact attention's jump (Fig. 9), P_G (Fig. 10)
+    "fig9": Figure(fa_figures.fig9, fa_figures.plot_fig9, FA_SOURCES),
+    "fig10": Figure(fa_figures.fig10, fa_figures.plot_fig10, FA_SOURCES),
 }
 
 

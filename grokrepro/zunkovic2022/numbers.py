@@ -6,8 +6,9 @@ simulated dynamics of the definition), ``value``, ``se`` (Monte Carlo standard e
 parameter columns ``N, eps_lambda, D, lambda1, lambda2, eps`` plus ``xi`` (Eq. 50) and ``alpha`` (Z-44); a parameter
 that does not apply is NaN. ``lambda2 = inf`` is the λ2 ≫ 1 limit of the ball model.
 
-Optional parameter columns ``K`` (rule radius), ``d`` (bond dimension) and ``M`` (sequence length) of the Sec. 4
-figures (Z-26 …) appear only in a table where some row sets them, so the other figures' numbers keep their columns.
+Optional parameter columns ``K`` (rule radius), ``d`` (bond dimension), ``M`` (sequence length) and ``tau``
+(t_ε − t, Fig. 9) of the Sec. 4 figures (Z-26 …) appear only in a table where some row sets them, so the other
+figures' numbers keep their columns.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 
 PARAMETERS = ["N", "eps_lambda", "D", "lambda1", "lambda2", "eps", "xi", "alpha"]
 NUMBER_COLUMNS = ["quantity", "method", "value", "se", *PARAMETERS]
-OPTIONAL_PARAMETERS = ["K", "d", "M"]
+OPTIONAL_PARAMETERS = ["K", "d", "M", "tau"]
 METHODS = ("theory", "simulation")
 
 

@@ -25,7 +25,6 @@ for _claim in CLAIM_REGISTRY.CLAIMS:
         params:
             claim=_claim.claim_id,
             scale=SCALE,
-            reference_dir=str(REFERENCE_DIR),
             options=claim_options(_claim.claim_id, CFG),
             src=src("claims.py", "records.py", "registry.py", *_claim.sources),
         conda:

@@ -49,7 +49,7 @@ FAMILIES = (
            "results/zunkovic2022/fig2.pdf"),
     Family("Žunkovič", "D-ball perceptron (Eqs 23-50, Figs 5-6)", _ids("Z", (13, 25)), "results/zunkovic2022/fig5.pdf"),
     Family("Žunkovič", "Cellular automata, tensor network (Figs 8-18)", _ids("Z", (26, 43)),
-           "results/zunkovic2022/fig8.pdf (rest: issue #20)"),
+           "results/zunkovic2022/fig10.pdf (Z-31–43: issue #20)"),
     Family("Žunkovič", "Teacher-student perceptron (p. 18)", _ids("Z", (44, 44)),
            "results/zunkovic2022/perceptron.pdf"),
 )

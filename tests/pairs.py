@@ -23,12 +23,15 @@ def judge(claim_id: str, numbers, scale: str = "paper", **kw):
     return c.evaluator(numbers, scale, c.artifact, "", **kw)
 
 
-def setv(df: pd.DataFrame, quantity: str, value, method=None, **where) -> pd.DataFrame:
-    """A copy of ``df`` with ``value`` in every row of ``quantity`` at ``where`` (at least one row)."""
+def setv(df: pd.DataFrame, quantity: str, value, method=None, se=None, **where) -> pd.DataFrame:
+    """A copy of ``df`` with ``value`` (and ``se``, when given) in every row of ``quantity`` at ``where`` (at least
+    one row)."""
     rows = records.select(df, quantity, method, **where).index
     assert len(rows), (quantity, method, where)
     df = df.copy()
     df.loc[rows, "value"] = value
+    if se is not None:
+        df.loc[rows, "se"] = se
     return df
 
 

@@ -16,6 +16,8 @@ from grokrepro import records, registry
 from grokrepro.config import for_scale
 from grokrepro.zunkovic2022 import fa_figures
 
+from pairs import assert_pair, judge as _judge, same, setv
+
 ROOT = Path(__file__).resolve().parents[2]
 CLAIMS = ("Z-29", "Z-30")
 
@@ -37,22 +39,7 @@ def numbers_of(claim_id):
 
 
 def judge(claim_id, numbers):
-    c = registry.get(claim_id)
-    return c.evaluator(numbers, "quick", c.artifact, "")
-
-
-def setv(df, quantity, value, method=None, se=None, **where):
-    rows = records.select(df, quantity, method, **where).index
-    assert len(rows), (quantity, method, where)
-    df = df.copy()
-    df.loc[rows, "value"] = value
-    if se is not None:
-        df.loc[rows, "se"] = se
-    return df
-
-
-def same(df):
-    return df
+    return _judge(claim_id, numbers, "quick")
 
 
 def jump_of_a_quarter(df):
@@ -92,12 +79,7 @@ def test_pairs_cover_the_fixed_attention_claims():
 
 @pytest.mark.parametrize("claim_id", sorted(PAIRS))
 def test_pass_and_fail(claim_id):
-    make_pass, make_fail = PAIRS[claim_id]
-    good = judge(claim_id, make_pass(numbers_of(claim_id)))
-    assert good.verdict == "reproduced", (claim_id, [c for c in good.checks if not c.passed])
-    bad = judge(claim_id, make_fail(numbers_of(claim_id)))
-    assert bad.verdict == "not_reproduced", (claim_id, bad.verdict, bad.checks)
-    assert any(c.central and not c.passed for c in bad.checks)
+    assert_pair(claim_id, PAIRS[claim_id], numbers_of(claim_id), "quick")
 
 
 def test_z29_measured_jump_is_one_neighbourhood():

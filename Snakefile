@@ -17,6 +17,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/liu2022.smk"
 include: "workflow/rules/zunkovic2022.smk"
+include: "workflow/rules/zunkovic2022_fullmodel.smk"
 include: "workflow/rules/claims.smk"
 
 

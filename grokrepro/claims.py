@@ -73,19 +73,29 @@ def scorecard_markdown(df: pd.DataFrame, sections: list[str] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _config_value(cfg: dict, path: str, claim_id: str):
+    node = cfg
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(f"config has no {path!r} (needed by {claim_id}; see grokrepro/registry.py)")
+        node = node[part]
+    return node
+
+
+def scale_of(claim_id: str, cfg: dict, scale: str) -> str:
+    """The scale a claim's record names: the run's ``scale``, or for a claim with a fidelity of its own (the full
+    model, :attr:`grokrepro.registry.Claim.fidelity`) the fidelity the config selects (quick, cpu or paper)."""
+    from grokrepro import registry
+
+    path = registry.get(claim_id).fidelity
+    return str(_config_value(cfg, path, claim_id)) if path else scale
+
+
 def options(claim_id: str, cfg: dict) -> dict:
     """The evaluator's keyword arguments that the registry reads from the (scale-resolved) config."""
     from grokrepro import registry
 
-    out = {}
-    for key, path in registry.get(claim_id).options.items():
-        node = cfg
-        for part in path.split("."):
-            if not isinstance(node, dict) or part not in node:
-                raise KeyError(f"config has no {path!r} (needed by {claim_id}'s evaluator; see grokrepro/registry.py)")
-            node = node[part]
-        out[key] = node
-    return out
+    return {key: _config_value(cfg, path, claim_id) for key, path in registry.get(claim_id).options.items()}
 
 
 def evaluate(claim_id: str, scale: str, *, numbers: list[str] | str = (), reference_dir: str | None = None,
@@ -106,5 +116,5 @@ def evaluate(claim_id: str, scale: str, *, numbers: list[str] | str = (), refere
     kwargs = dict(opts) if opts is not None else options(claim_id, cfg or {})
     if entry.reference:
         kwargs["reference_dir"] = reference_dir
-    note = entry.quick if scale == "quick" else ""
+    note = entry.quick if scale == "quick" else (entry.cpu if scale == "cpu" else "")
     return entry.evaluator(table, scale, entry.artifact, note, **kwargs)

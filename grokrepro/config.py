@@ -164,6 +164,19 @@ def _check_zunkovic(zun: dict, scale: str) -> None:
                               f"{b['alphas']}")
         if len(set(b["fit_alphas"])) < 2:
             raise ConfigError("config key 'zunkovic2022.perceptron.fit_alphas' needs at least two values (a slope)")
+    fm = zun.get("fullmodel")
+    if fm:
+        m = fm["model"]
+        if not m["crop_min"] <= m["train_length"]:
+            raise ConfigError(f"config key 'zunkovic2022.fullmodel.model.crop_min' ({m['crop_min']}) must be at most "
+                              f"train_length ({m['train_length']})")
+        if not 1 <= m["batch"] <= 2 ** m["train_length"]:
+            raise ConfigError(f"config key 'zunkovic2022.fullmodel.model.batch' must lie in 1 ... 2^train_length = "
+                              f"{2 ** m['train_length']}; got {m['batch']}")
+        for name, p in fm["presets"].items():
+            if p["probe_inits"] > p["inits"]:
+                raise ConfigError(f"config key 'zunkovic2022.fullmodel.presets.{name}.probe_inits' "
+                                  f"({p['probe_inits']}) exceeds inits ({p['inits']})")
 
 
 REFERENCE_KEYS = {"train_steps", "test_steps"}

@@ -23,7 +23,9 @@ from grokrepro.liu2022 import claims_phase as phase
 from grokrepro.records import claim_ids, registry as claim_text
 from grokrepro.zunkovic2022 import claims_ball as ball
 from grokrepro.zunkovic2022 import claims_exp1d as exp1d
+from grokrepro.zunkovic2022 import claims_fa_examples as fa_examples
 from grokrepro.zunkovic2022 import claims_fixed_attention as fixed_attention
+from grokrepro.zunkovic2022 import claims_fullmodel as fullmodel
 from grokrepro.zunkovic2022 import claims_tn
 from grokrepro.zunkovic2022 import perceptron
 
@@ -32,6 +34,14 @@ ZUN_QUICK = "quick scale: fewer Monte Carlo draws and runs (tolerances scale wit
 TN_QUICK = "quick scale: fewer sequence lengths and random test sequences (the checks are exact)"
 FA_QUICK = ("quick scale: fewer B initialisations / random attention tensors (2e3, not 2e4) and 10 instead of 100 "
             "random test sequences")
+FA_EXAMPLES_QUICK = ("quick scale: 10 instead of 100 random test sequences (so other seeded examples), 100 instead of "
+                     "1000 B initialisations, 20 instead of 100 sampled tensors; not comparable to the paper scale")
+FM_FIDELITY = "zunkovic2022.fullmodel.fidelity"
+FM_QUICK = ("quick fidelity: 8 inits per configuration, d in {3, 5}, at most 150 epochs, 20 x 500 test sites: a "
+            "smoke test of the pipeline, not comparable to the paper")
+FM_CPU = ("cpu fidelity (in-between, not paper scale): 64 inits per configuration instead of ~1000, d in {3, 5, 10} "
+          "instead of up to 40, at most 1000 epochs instead of 7000 (200 after t_eps instead of 400), 100 x 1000 test "
+          "sites instead of 1000 x 1000; App. D at d = 10 without L2")
 # The authors' Fig 6 files that L-02 reads (under config reference_dir).
 TABLE1_FILES = ("data_add_r_reprlr.h5", "data_add_r.h5", "data_add_c.h5", "data_perm_r.h5")
 
@@ -40,7 +50,10 @@ TABLE1_FILES = ("data_add_r_reprlr.h5", "data_add_r.h5", "data_add_c.h5", "data_
 class Claim:
     """One claim's wiring. ``reads``: numbers stems (``results/<stem>_numbers.csv``), stacked in this order;
     ``reference``: the authors' files it reads instead; ``quick``: the note a quick-scale record carries;
-    ``options``: config keys passed to the evaluator as keyword arguments (evaluator keyword -> config path)."""
+    ``options``: config keys passed to the evaluator as keyword arguments (evaluator keyword -> config path);
+    ``fidelity``: for a claim whose figures run at a fidelity of their own (the full model: quick, cpu or paper), the
+    config path naming it; the record's ``scale`` is then that fidelity, and ``cpu`` the note a cpu-fidelity record
+    carries."""
 
     claim_id: str
     evaluator: Callable
@@ -48,6 +61,8 @@ class Claim:
     reference: tuple[str, ...] = ()
     quick: str = ""
     options: dict = field(default_factory=dict)
+    fidelity: str = ""
+    cpu: str = ""
 
     @property
     def rule(self) -> str:
@@ -177,7 +192,20 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("Z-28", claims_tn.exact_attention_separable_features, _zun("fig8"), quick=TN_QUICK),
     Claim("Z-29", fixed_attention.exact_attention_first_order_jump, _zun("fig9"), quick=FA_QUICK),
     Claim("Z-30", fixed_attention.random_attention_pgrok_vs_regularisation, _zun("fig10"), quick=FA_QUICK),
-    *(Claim(f"Z-{i}", None) for i in range(31, 44)),   # no evaluator yet
+    Claim("Z-31", fa_examples.fixed_attention_nu_below_one, _zun("fig11"), quick=FA_EXAMPLES_QUICK),
+    Claim("Z-32", fa_examples.table1_eq50_relation, (*_zun("fig12"), *_zun("fig11")), quick=FA_EXAMPLES_QUICK),
+    Claim("Z-33", fa_examples.fixed_attention_bimodal_t_grok, _zun("fig13"), quick=FA_EXAMPLES_QUICK),
+    Claim("Z-34", fa_examples.fixed_attention_t_grok_trends, _zun("fig13"), quick=FA_EXAMPLES_QUICK),
+    # Sec. 4.3.2 and App. D: the full model, at the fidelity zunkovic2022.fullmodel.fidelity selects
+    *(Claim(cid, f, reads, quick=FM_QUICK, cpu=FM_CPU, fidelity=FM_FIDELITY) for cid, f, reads in (
+        ("Z-35", fullmodel.full_model_nu, _zun("fig14")), ("Z-36", fullmodel.nu_weakly_depends_on_d, _zun("fig14")),
+        ("Z-37", fullmodel.post_transition_spikes, _zun("fig14")),
+        ("Z-38", fullmodel.deff_drops_before_transition, _zun("fig15")),
+        ("Z-39", fullmodel.spikes_coincide_with_deff_steps, _zun("fig16")),
+        ("Z-40", fullmodel.structure_and_generalisation_decouple, _zun("fig17")),
+        ("Z-41", fullmodel.t_grok_vs_regularisation_and_d, _zun("fig18")),
+        ("Z-42", fullmodel.l1_vs_l2_summary, (*_zun("fig18"), *_zun("fig15"))),
+        ("Z-43", fullmodel.k_local_rules, _zun("appD")))),
     Claim("Z-44", perceptron.teacher_student_one_over_alpha, _zun("perceptron"), quick=ZUN_QUICK),
 )
 BY_ID = {c.claim_id: c for c in CLAIMS}

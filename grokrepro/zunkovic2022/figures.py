@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from grokrepro.zunkovic2022 import (ball_figures, exp1d_figures, fa_figures, perceptron, plots_ball, plots_exp1d,
-                                   tn_figures)
+from grokrepro.zunkovic2022 import (ball_figures, exp1d_figures, fa_example_figures, fa_figures, perceptron,
+                                   plots_ball, plots_exp1d, tn_figures)
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ BALL_SOURCES = ("zunkovic2022/ball.py", "zunkovic2022/ball_figures.py", "zunkovi
 TN_SOURCES = ("zunkovic2022/automata.py", "zunkovic2022/tensor_network.py", "zunkovic2022/tn_figures.py")
 FA_SOURCES = ("zunkovic2022/automata.py", "zunkovic2022/tensor_network.py", "zunkovic2022/fixed_attention.py",
               "zunkovic2022/fa_figures.py")
+FA_EXAMPLE_SOURCES = ("zunkovic2022/automata.py", "zunkovic2022/fixed_attention.py", "zunkovic2022/fa_examples.py",
+                      "zunkovic2022/fa_example_figures.py")
 FIGURES: dict[str, Figure] = {
     "exp1d_dynamics": Figure(exp1d_figures.dynamics, plots_exp1d.plot_dynamics, EXP1D_SOURCES),
     "fig2": Figure(exp1d_figures.fig2, plots_exp1d.plot_fig2, EXP1D_SOURCES),
@@ -41,6 +43,11 @@ FIGURES: dict[str, Figure] = {
     # Sec. 4.3.1, fixed attention and linear training of B: the exact attention's jump (Fig. 9), P_G (Fig. 10)
     "fig9": Figure(fa_figures.fig9, fa_figures.plot_fig9, FA_SOURCES),
     "fig10": Figure(fa_figures.fig10, fa_figures.plot_fig10, FA_SOURCES),
+    # the project's own seeded random-attention examples: ν (Fig. 11), Table 1's feature statistics (Fig. 12), t_G
+    # PDFs, G's spectrum and the trends over a larger sample (Fig. 13)
+    "fig11": Figure(fa_example_figures.fig11, fa_example_figures.plot_fig11, FA_EXAMPLE_SOURCES),
+    "fig12": Figure(fa_example_figures.fig12, fa_example_figures.plot_fig12, FA_EXAMPLE_SOURCES),
+    "fig13": Figure(fa_example_figures.fig13, fa_example_figures.plot_fig13, FA_EXAMPLE_SOURCES),
 }
 
 

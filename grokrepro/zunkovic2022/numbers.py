@@ -6,9 +6,10 @@ simulated dynamics of the definition), ``value``, ``se`` (Monte Carlo standard e
 parameter columns ``N, eps_lambda, D, lambda1, lambda2, eps`` plus ``xi`` (Eq. 50) and ``alpha`` (Z-44); a parameter
 that does not apply is NaN. ``lambda2 = inf`` is the λ2 ≫ 1 limit of the ball model.
 
-Optional parameter columns ``K`` (rule radius), ``d`` (bond dimension), ``M`` (sequence length) and ``tau``
-(t_ε − t, Fig. 9) of the Sec. 4 figures (Z-26 …) appear only in a table where some row sets them, so the other
-figures' numbers keep their columns.
+Optional parameter columns ``K`` (rule radius), ``d`` (bond dimension), ``M`` (sequence length), ``tau``
+(t_ε − t, Fig. 9), ``example`` (the own seeded fixed-attention examples 1–3, Figs. 11–13) and ``revert`` (1 with the
+spike-revert tool on, 0 off; the full model's spike study) of the Sec. 4 figures (Z-26 …) appear only in a table where
+some row sets them, so the other figures' numbers keep their columns.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 
 PARAMETERS = ["N", "eps_lambda", "D", "lambda1", "lambda2", "eps", "xi", "alpha"]
 NUMBER_COLUMNS = ["quantity", "method", "value", "se", *PARAMETERS]
-OPTIONAL_PARAMETERS = ["K", "d", "M", "tau"]
+OPTIONAL_PARAMETERS = ["K", "d", "M", "tau", "example", "revert"]
 METHODS = ("theory", "simulation")
 
 

@@ -24,7 +24,7 @@ for _claim in CLAIM_REGISTRY.CLAIMS:
         localrule: True
         params:
             claim=_claim.claim_id,
-            scale=SCALE,
+            scale=claim_scale(_claim.claim_id, CFG, SCALE),
             options=claim_options(_claim.claim_id, CFG),
             src=src("claims.py", "records.py", "registry.py", *_claim.sources),
         conda:
@@ -55,7 +55,7 @@ rule provenance:
         [panel_runs(f).replace(".csv", "_provenance.json") for f in APPG_PANELS],
         "results/liu2022/runs/fig6d_contrast_provenance.json",
         expand("results/liu2022/{fig}_provenance.json", fig=MICRO_RULES),
-        expand("results/zunkovic2022/{fig}_provenance.json", fig=ZUN_FIGURES),
+        expand("results/zunkovic2022/{fig}_provenance.json", fig=[*ZUN_FIGURES, *fm_figures.FIGURES]),
     output:
         "results/provenance.json",
     log:

@@ -7,10 +7,11 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir)))
 from grokrepro import config as gconfig  # noqa: E402
 from grokrepro import registry as CLAIM_REGISTRY  # noqa: E402
-from grokrepro.claims import claim_ids, options as claim_options  # noqa: E402
+from grokrepro.claims import claim_ids, options as claim_options, scale_of as claim_scale  # noqa: E402
 from grokrepro.hashing import source_hash  # noqa: E402
 from grokrepro.liu2022 import panels  # noqa: E402
 from grokrepro.zunkovic2022 import figures as zfigures  # noqa: E402
+from grokrepro.zunkovic2022 import fm_figures  # noqa: E402
 
 # `--config progress=false` arrives as a string; accept the usual spellings of a boolean.
 if isinstance(config.get("progress"), str) and config["progress"].lower() in ("true", "false"):
@@ -100,7 +101,7 @@ def get_final_output():
         out += figure_outputs("liu2022", fig)
     for fig in ("fig6a", "fig6b", "fig6c", "fig6d"):
         out += [f"results/liu2022/{fig}_robustness{ext}" for ext in (".pdf", ".png", ".csv", "_numbers.csv")]
-    for fig in zfigures.FIGURES:
+    for fig in (*zfigures.FIGURES, *fm_figures.FIGURES):
         out += figure_outputs("zunkovic2022", fig)
     out.append("results/zunkovic2022/errata.md")
     return out

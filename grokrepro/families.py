@@ -48,8 +48,10 @@ FAMILIES = (
     Family("Žunkovič", "1D exponential model (Eqs 6-16, Figs 2-3)", _ids("Z", (1, 12)),
            "results/zunkovic2022/fig2.pdf"),
     Family("Žunkovič", "D-ball perceptron (Eqs 23-50, Figs 5-6)", _ids("Z", (13, 25)), "results/zunkovic2022/fig5.pdf"),
-    Family("Žunkovič", "Cellular automata, tensor network (Figs 8-18)", _ids("Z", (26, 43)),
-           "results/zunkovic2022/fig10.pdf (Z-31–43: issue #20)"),
+    Family("Žunkovič", "Cellular automata, tensor network, fixed attention (Figs 8-13, Table 1)", _ids("Z", (26, 34)),
+           "results/zunkovic2022/fig10.pdf"),
+    Family("Žunkovič", "Full tensor-network model (Figs 14-18, App D; cpu fidelity)", _ids("Z", (35, 43)),
+           "results/zunkovic2022/fig14.pdf"),
     Family("Žunkovič", "Teacher-student perceptron (p. 18)", _ids("Z", (44, 44)),
            "results/zunkovic2022/perceptron.pdf"),
 )

@@ -68,6 +68,8 @@ def _wall(path: Path) -> tuple[float, bool] | None:
     if not path.exists():
         return None
     record = json.loads(path.read_text())
+    if record.get("scale", "paper") not in ("paper", "quick"):
+        return None  # a job published at another fidelity (the full model's `cpu`) says nothing of its paper cost
     wall = record.get("wall_clock_s")
     return (float(wall), bool(record.get("resumed_from"))) if wall is not None else None
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-PACKAGES = ("torch", "numpy", "pandas", "snakemake", "matplotlib", "scipy", "h5py", "mpmath")
+PACKAGES = ("torch", "numpy", "pandas", "snakemake", "matplotlib", "scipy", "h5py", "mpmath", "mlxtend")
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -204,7 +204,7 @@ CLAIMS: tuple[Claim, ...] = (
         ("Z-39", fullmodel.spikes_coincide_with_deff_steps, _zun("fig16")),
         ("Z-40", fullmodel.structure_and_generalisation_decouple, _zun("fig17")),
         ("Z-41", fullmodel.t_grok_vs_regularisation_and_d, _zun("fig18")),
-        ("Z-42", fullmodel.l1_vs_l2_summary, (*_zun("fig18"), *_zun("fig15"))),
+        ("Z-42", fullmodel.lasso_beats_ridge_summary, (*_zun("fig18"), *_zun("fig15"))),
         ("Z-43", fullmodel.k_local_rules, _zun("appD")))),
     Claim("Z-44", perceptron.teacher_student_one_over_alpha, _zun("perceptron"), quick=ZUN_QUICK),
 )

@@ -40,6 +40,11 @@ def _cost(provenance: dict, paper: str, figure: str) -> tuple[str, str]:
             (base == "fig6d" and k == f"{paper}/fig6d_contrast")]
     if not recs and base in ("fig3", "fig4b", "fig10"):
         recs = [r for k, r in provenance.items() if k == f"{paper}/fraction_sweep"]
+    for r in list(recs):  # a full-model figure: the run ensembles it reads are its training jobs
+        for path in r.get("ensembles", {}):
+            key = f"{paper}/fullmodel/{Path(path).stem}"
+            if key in provenance:
+                recs.append(provenance[key])
     cpu = [r for r in recs if not str(r.get("device", "")).startswith("cuda")]
     gpu = [r for r in recs if str(r.get("device", "")).startswith("cuda")]
 
@@ -82,6 +87,9 @@ def markdown(claims: pd.DataFrame, provenance: dict, errata: dict[str, str] | No
                 cmd, cpu, gpu = f"`snakemake --cores all results/claims/{r.claim_id}.csv`", "-", "-"
             elif fig:
                 cmd = f"`snakemake --cores all results/{fig[0]}/{fig[1]}.pdf`"
+                if r.scale == "cpu":  # the full model's in-between fidelity
+                    cmd = (f"`snakemake --cores all results/{fig[0]}/{fig[1]}.pdf --configfile config/config.yaml "
+                           "config/overlays/fullmodel_cpu.yaml`")
                 cpu, gpu = _cost(provenance, *fig)
                 if fig not in shown:
                     shown.append(fig)

@@ -106,7 +106,8 @@ def fig11(cfg: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(tidy), make_numbers(rows)
 
 
-def plot_fig11(tidy: pd.DataFrame, numbers: pd.DataFrame):
+def _per_example_axes(tidy: pd.DataFrame):
+    """(figure, [(axis, example)]): one panel per own example, side by side."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -114,7 +115,12 @@ def plot_fig11(tidy: pd.DataFrame, numbers: pd.DataFrame):
 
     exs = sorted(tidy.example.unique())
     fig, axes = plt.subplots(1, len(exs), figsize=(3.4 * len(exs), 3.2), squeeze=False)
-    for ax, ex in zip(axes[0], exs):
+    return fig, axes[0], list(zip(axes[0], exs))
+
+
+def plot_fig11(tidy: pd.DataFrame, numbers: pd.DataFrame):
+    fig, axes, panels = _per_example_axes(tidy)
+    for ax, ex in panels:
         for c, (l2, g) in enumerate(tidy[tidy.example == ex].groupby("lambda2")):
             nu = numbers[(numbers.quantity == "nu") & (numbers.example == ex) & np.isclose(numbers.lambda2, l2)]
             ax.plot(g.tau, g.test_error, color=f"C{c}", label=f"λ2 = {l2:g}, ν = {nu.value.iloc[0]:.2f}")
@@ -125,7 +131,7 @@ def plot_fig11(tidy: pd.DataFrame, numbers: pd.DataFrame):
         ax.set_xlabel("t_ε − t")
         ax.set_title(f"own example {ex} (thick: fit window)", fontsize=9)
         ax.legend(fontsize=7)
-    axes[0][0].set_ylabel("⟨⟨test error⟩⟩ aligned at t_ε")
+    axes[0].set_ylabel("⟨⟨test error⟩⟩ aligned at t_ε")
     fig.suptitle("random fixed d = 2 attention, B by exact gradient flow (Fig. 11; Z-31)", fontsize=9)
     fig.tight_layout()
     return fig
@@ -159,14 +165,8 @@ def fig12(cfg: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def plot_fig12(tidy: pd.DataFrame, numbers: pd.DataFrame):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    exs = sorted(tidy.example.unique())
-    fig, axes = plt.subplots(1, len(exs), figsize=(3.4 * len(exs), 3.2), squeeze=False)
-    for ax, ex in zip(axes[0], exs):
+    fig, axes, panels = _per_example_axes(tidy)
+    for ax, ex in panels:
         for (label, side), g in tidy[tidy.example == ex].groupby(["label", "side"]):
             ax.plot(g.bins, g.max_density, color="k" if label == "positive" else "C1",
                     ls="--" if side == "left" else "-", marker=".", label=f"{label}, {side}")
@@ -176,7 +176,7 @@ def plot_fig12(tidy: pd.DataFrame, numbers: pd.DataFrame):
         ax.set_xlabel("number of bins")
         ax.set_title(f"own example {ex}: ξ* = {xi:.2f}", fontsize=9)
         ax.legend(fontsize=6)
-    axes[0][0].set_ylabel("max histogram density of the context angle")
+    axes[0].set_ylabel("max histogram density of the context angle")
     fig.suptitle("divergence of the context-angle density (Fig. 12; Z-32)", fontsize=9)
     fig.tight_layout()
     return fig

@@ -94,10 +94,13 @@ def fig14(runs: dict, cfg: dict):
             par = _params(k, cfg)
             taus, mean, se, n, _ = fa.aligned(r, "test_error", p["max_epochs"])
             nu, nu_se, lo, hi, pts = fa.nu_with_bootstrap(r, p["max_epochs"], int(cfg["seed"]))
+            spec_nu, _, _, spec_hi, spec_pts = fa.fit_nu(taus, mean, 3, n, cap=None)
             gen = fa.generalised(r)
             err, rate, _ = fa.post_transition(r)
             rows += [_n("nu", nu, nu_se, **par), _n("nu_window_lo", lo, **par), _n("nu_window_hi", hi, **par),
-                     _n("nu_points", pts, **par), _n("inits", len(r.model_ids), **par),
+                     _n("nu_points", pts, **par), _n("nu_spec_window", spec_nu, **par),
+                     _n("nu_spec_window_hi", spec_hi, **par), _n("aligned_error_tau1", mean[1], se[1], **par),
+                     _n("inits", len(r.model_ids), **par),
                      _n("generalised_fraction", gen.mean(), np.sqrt(gen.mean() * (1 - gen.mean()) / len(gen)), **par),
                      _n("diverged_fraction", r.diverged.mean(), **par),
                      _n("post_error_mean", *fa.mean_se(err), **par),

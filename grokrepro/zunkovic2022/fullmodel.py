@@ -125,9 +125,8 @@ class Runs:
     def save(self, path) -> None:
         """One .npz (written atomically): settings as JSON, events, logs, probes."""
         import json
-        import os
-        import tempfile
-        from pathlib import Path
+
+        from grokrepro.io import atomic_path
 
         arrays = dict(settings=np.array(json.dumps(self.settings)), model_ids=self.model_ids,
                       train_epoch=self.train_epoch, gen_epoch=self.gen_epoch, stop_epoch=self.stop_epoch,
@@ -138,16 +137,8 @@ class Runs:
         for m, (snap, ep) in self.probes.items():
             arrays[f"probe_{m}"] = snap
             arrays[f"probe_epochs_{m}"] = ep
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             np.savez_compressed(tmp, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
 
     @classmethod
     def load(cls, path) -> "Runs":

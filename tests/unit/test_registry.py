@@ -38,6 +38,7 @@ def test_every_claim_has_its_rule(workflow_rules):
 def test_every_implemented_claim_has_a_documented_evaluator_and_its_figures():
     from grokrepro.liu2022 import figures as liu_figures
     from grokrepro.zunkovic2022 import figures as zun_figures
+    from grokrepro.zunkovic2022 import fm_figures
 
     # figures built outside the micro registry: Fig 4d (its own rule) and the phase-diagram panels (panel rules)
     liu_other = {"fig4d", "fig6a", "fig6b", "fig6c", "fig6d", "fig13", "fig14", "fig15"}
@@ -49,7 +50,8 @@ def test_every_implemented_claim_has_a_documented_evaluator_and_its_figures():
         for stem in claim.reads:
             paper, figure = stem.split("/")
             figure = figure.removesuffix("_robustness")
-            known = (set(liu_figures.FIGURES) | liu_other) if paper == "liu2022" else set(zun_figures.FIGURES)
+            known = (set(liu_figures.FIGURES) | liu_other) if paper == "liu2022" else \
+                set(zun_figures.FIGURES) | set(fm_figures.FIGURES)
             assert figure in known, f"{claim.claim_id} reads {stem}, which no figure builder makes"
 
 

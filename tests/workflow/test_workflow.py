@@ -7,13 +7,16 @@ round-trip through CSV as integers and would be compared exactly. Trained number
 (``test_workflow/<vendor>/``, see ``conftest.numerics_platform``).
 """
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from grokrepro import registry
+from grokrepro.config import for_scale
 from grokrepro.zunkovic2022 import figures as zfigures
 from grokrepro.claims import COLUMNS, VERDICTS, claim_ids
 from grokrepro.liu2022.fig4d import NUMBER_COLUMNS as FIG4D_NUMBER_COLUMNS
@@ -25,6 +28,7 @@ from conftest import numerics_platform, run_snakemake
 # Baselines of trained numbers, one folder per CPU vendor (see conftest.numerics_platform); the seeded theory and
 # Monte Carlo numbers (Fig 4d's single run, Žunkovič) agree across vendors and keep one baseline.
 BASELINES = Path(__file__).resolve().parent / "test_workflow"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # Threshold steps of the quick panels: 1 % (the anchor tolerance). On the Intel Xeon (AVX-512) CI machine the quick
@@ -223,7 +227,9 @@ def test_quick_fig2_grid(quick_run, ndarrays_regression):
 
 
 ZUN_FIGURES = tuple(zfigures.FIGURES)
-ZUN_CLAIMS = [c.claim_id for c in registry.implemented() if c.claim_id.startswith("Z-")]
+# the full model's claims are trained numbers: regressed per CPU vendor (test_quick_fullmodel)
+ZUN_CLAIMS = [c.claim_id for c in registry.implemented() if c.claim_id.startswith("Z-") and not c.fidelity]
+FM_CLAIMS = [c.claim_id for c in registry.implemented() if c.fidelity]
 
 
 def test_quick_zunkovic(quick_run, ndarrays_regression, data_regression):
@@ -255,6 +261,40 @@ def test_quick_zunkovic(quick_run, ndarrays_regression, data_regression):
     data_regression.check(verdicts)
     errata = (zun / "errata.md").read_text()
     assert "Z-D3" in errata and "Z-02" in errata  # a typo decision, and the Eq. 7 finding with its evidence
+
+
+def test_quick_fullmodel(quick_run, ndarrays_regression, data_regression):
+    """Issue #20: the full tensor-network model at the quick fidelity (Figs. 14-18, App. D, the spike-revert study):
+    every figure's files, each run ensemble's provenance, and every numbers value and claim verdict regressed per CPU
+    vendor (float32 training: the same machine and seed give the same numbers; rtol 1e-5 for reductions whose order
+    may vary)."""
+    from grokrepro.zunkovic2022 import fm_figures
+    from grokrepro.zunkovic2022.numbers import NUMBER_COLUMNS, OPTIONAL_PARAMETERS
+
+    zun = quick_run / "zunkovic2022"
+    cfg = for_scale(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), "quick")["zunkovic2022"]
+    for key in fm_figures.ensembles(cfg["fullmodel"]):
+        prov = json.loads((zun / "fullmodel" / f"{key}_provenance.json").read_text())
+        assert prov["scale"] == "quick" and prov["inits"] == fm_figures.preset(cfg["fullmodel"])["inits"]
+    arrays = {}
+    for fig in fm_figures.FIGURES:
+        for suffix in (".pdf", ".png", ".csv", "_numbers.csv", "_provenance.json"):
+            assert (zun / f"{fig}{suffix}").stat().st_size > 0, f"{fig}{suffix}"
+        numbers = pd.read_csv(zun / f"{fig}_numbers.csv")
+        cols = numbers.columns.tolist()
+        assert cols[:len(NUMBER_COLUMNS)] == NUMBER_COLUMNS
+        assert set(cols[len(NUMBER_COLUMNS):]) <= set(OPTIONAL_PARAMETERS)
+        timing = numbers.quantity == "wall_seconds"           # the only non-deterministic number
+        arrays[f"{fig}_value"] = numbers.value[~timing].to_numpy(float)
+        arrays[f"{fig}_se"] = numbers.se[~timing].to_numpy(float)
+    verdicts = {}
+    for claim in FM_CLAIMS:
+        record = pd.read_csv(quick_run / "claims" / f"{claim}.csv", keep_default_na=False).iloc[0]
+        assert record.scale == "quick" and record.measured_value
+        verdicts[claim] = record.verdict
+    baseline = _platform_baseline("test_quick_fullmodel.npz")
+    ndarrays_regression.check(arrays, default_tolerance=dict(rtol=1e-5, atol=1e-9), fullpath=baseline)
+    data_regression.check(verdicts, fullpath=baseline.with_suffix(".yml"))
 
 
 def _html_report(results: Path, *targets) -> str:

@@ -56,6 +56,7 @@ rule provenance:
         "results/liu2022/runs/fig6d_contrast_provenance.json",
         expand("results/liu2022/{fig}_provenance.json", fig=MICRO_RULES),
         expand("results/zunkovic2022/{fig}_provenance.json", fig=[*ZUN_FIGURES, *fm_figures.FIGURES]),
+        expand("results/zunkovic2022/fullmodel/{ensemble}_provenance.json", ensemble=FM_ENSEMBLES),
     output:
         "results/provenance.json",
     log:

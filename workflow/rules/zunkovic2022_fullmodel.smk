@@ -13,7 +13,8 @@ localrules:
 
 rule zunkovic2022_fullmodel_runs:
     output:
-        "results/zunkovic2022/fullmodel/{ensemble}.npz",
+        runs="results/zunkovic2022/fullmodel/{ensemble}.npz",
+        provenance="results/zunkovic2022/fullmodel/{ensemble}_provenance.json",
     log:
         "results/logs/zunkovic2022/fullmodel/{ensemble}.log",
     wildcard_constraints:

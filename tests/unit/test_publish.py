@@ -37,6 +37,21 @@ def test_partial_publish_marks_implemented_claims_pending_not_unimplemented(tmp_
 
 
 @pytest.mark.parametrize("cid, expected", [("L-01", True), ("L-14", True), ("L-38", True), ("Z-44", True),
-                                           ("L-24", False), ("Z-40", False)])
+                                           ("L-24", False), ("Z-40", True), ("L-30", False)])
 def test_implemented_follows_the_evaluators(cid, expected):
     assert claims.implemented(cid) is expected
+
+
+def test_publish_takes_the_full_model_at_cpu_fidelity_and_nothing_else_below_paper_scale(tmp_path):
+    """The Žunkovič full model may be published at its in-between `cpu` fidelity (its records say so); any other
+    figure at a scale other than paper is refused, naming it."""
+    res = _results(tmp_path)
+    (res / "zunkovic2022" / "fullmodel").mkdir(parents=True)
+    io.write_json({"figure": "zunkovic2022/fig14", "scale": "cpu"}, res / "zunkovic2022" / "fig14_provenance.json")
+    io.write_json({"figure": "zunkovic2022/fullmodel/K1_none_d3", "scale": "cpu"},
+                  res / "zunkovic2022" / "fullmodel" / "K1_none_d3_provenance.json")
+    publish.publish(res, tmp_path / "published", partial=True)
+    assert (tmp_path / "published" / "zunkovic2022" / "fullmodel" / "K1_none_d3_provenance.json").exists()
+    io.write_json({"figure": "zunkovic2022/fig5", "scale": "cpu"}, res / "zunkovic2022" / "fig5_provenance.json")
+    with pytest.raises(SystemExit, match="zunkovic2022/fig5"):
+        publish.publish(res, tmp_path / "published2", partial=True)

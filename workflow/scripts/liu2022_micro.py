@@ -1,4 +1,4 @@
-"""Liu et al. microscopic figures (Figs 2, 3, 4a-c, 5, 9, 10, 12, 17, 18): one registry entry per figure.
+"""Liu et al. figures of the registry (Figs 2, 3, 4a-c, 5, 9, 10, 12, 17, 18; MNIST Figs 8a, 8b, 19, 20): one entry each.
 
 Every rule that runs this script writes <figure>.csv (tidy data), <figure>_numbers.csv, .pdf/.png and a provenance
 record; ``params.figure`` names the entry of :data:`grokrepro.liu2022.figures.FIGURES` (its builder and plot).
@@ -23,4 +23,6 @@ if numbers is not None:
     io.write_csv(numbers, out.numbers)
 if fig is not None:
     io.save_figure(fig, [out.pdf, out.png])
-io.write_json(clock.record(figure=f"liu2022/{p.figure}", config=p.cfg, device=device, scale=p.scale), out.provenance)
+extra = figures.provenance_extra(p.figure, p.cfg)  # MNIST: its fidelity is the record's scale, and its data source
+io.write_json(clock.record(figure=f"liu2022/{p.figure}", config=p.cfg, device=device,
+                           scale=extra.get("fidelity", p.scale), **extra), out.provenance)

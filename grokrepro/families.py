@@ -44,7 +44,7 @@ FAMILIES = (
     Family("Liu", "2D embeddings, permutation group S3 (Figs 2, 17, 18)", _ids("L", (39, 40), (42, 42)),
            "results/liu2022/fig18.pdf"),
     Family("Liu", "Transformer (Figs 1, 7, 21, 22)", _ids("L", (24, 29)), "issue #22"),
-    Family("Liu", "MNIST (Figs 8, 19, 20)", _ids("L", (30, 32), (41, 41)), "issue #21"),
+    Family("Liu", "MNIST (Figs 8, 19, 20; cpu fidelity)", _ids("L", (30, 32), (41, 41)), "results/liu2022/fig8b.pdf"),
     Family("Žunkovič", "1D exponential model (Eqs 6-16, Figs 2-3)", _ids("Z", (1, 12)),
            "results/zunkovic2022/fig2.pdf"),
     Family("Žunkovič", "D-ball perceptron (Eqs 23-50, Figs 5-6)", _ids("Z", (13, 25)), "results/zunkovic2022/fig5.pdf"),

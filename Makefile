@@ -34,6 +34,7 @@ bench: $(VENV)/.installed  ## batched trainer vs a per-model loop, side by side
 	$(BIN)/python bench/train_throughput.py
 	$(BIN)/python bench/panel_speed.py --steps $(BENCH_STEPS)
 	$(BIN)/python bench/fullmodel_speed.py
+	$(BIN)/python bench/mnist_speed.py
 
 lint: $(VENV)/.installed
 	$(BIN)/snakemake --lint

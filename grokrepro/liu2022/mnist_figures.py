@@ -204,8 +204,10 @@ def plot_fig8b(tidy: pd.DataFrame, numbers: pd.DataFrame, cfg: dict, *, source: 
     ax.set_xlabel("log10 last-layer learning rate")
     ax.set_ylabel("log10 weight decay")
     ax.set_title(f"MNIST phase diagram (validation threshold {cfg['fig8b']['val_threshold']:.0%})", fontsize=9)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=np.array(phases.COLOURS[p]) / 255) for p in phases.PHASES]
-    ax.legend(handles, phases.PHASES, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    shown = [*phases.PHASES, *(["val_only"] if (tidy.phase == "val_only").any() else [])]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=np.array(phases.COLOURS[p]) / 255) for p in shown]
+    labels = [p if p != "val_only" else "validation only (train < 0.9)" for p in shown]
+    ax.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.text(0.01, 0.005, source[:110], fontsize=5, color="grey")
     fig.tight_layout()
     return fig

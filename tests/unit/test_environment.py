@@ -37,7 +37,7 @@ def test_make_reproduce_prints_the_plan_then_runs_snakemake():
     """`make -n` shows the recipes without running them: the plan first, then Snakemake, for each fidelity."""
     import subprocess
 
-    for args, config in (([], ""), (["SCALE=quick"], "--config scale=quick")):
+    for args, config in (([], ""), (["SCALE=quick"], "--config scale=quick threads=1")):
         proc = subprocess.run(["make", "-n", "-W", ".venv/.installed", "reproduce", *args], cwd=ROOT,
                               capture_output=True, text=True)
         lines = [line for line in proc.stdout.splitlines() if "grokrepro.plan" in line or "snakemake" in line]

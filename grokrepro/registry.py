@@ -44,6 +44,8 @@ FM_CPU = ("cpu fidelity (in-between, not paper scale): 64 inits per configuratio
           "instead of up to 40, at most 1000 epochs instead of 7000 (200 after t_eps instead of 400), 100 x 1000 test "
           "sites instead of 1000 x 1000; App. D at d = 10 without L2")
 MNIST_FIDELITY = "liu2022.mnist.fidelity"
+# The overlay that selects a claim family's in-between `cpu` fidelity (README, REPORT.md commands).
+CPU_OVERLAYS = {FM_FIDELITY: "config/overlays/fullmodel_cpu.yaml", MNIST_FIDELITY: "config/overlays/mnist_cpu.yaml"}
 MNIST_QUICK = ("quick fidelity: Fig 8a 2,000 steps; Fig 8b a 3 x 3 grid for 1,000 steps; Fig 20 sizes 128 and 1,024, "
                "one seed, 1,000 steps: a smoke test of the pipeline, not comparable to the paper")
 MNIST_CPU = ("cpu fidelity (in-between, not paper scale): Fig 8a as at paper scale (10^5 steps); Fig 8b an 8 x 8 grid "

@@ -87,10 +87,12 @@ def markdown(claims: pd.DataFrame, provenance: dict, errata: dict[str, str] | No
                 cmd, cpu, gpu = f"`snakemake --cores all results/claims/{r.claim_id}.csv`", "-", "-"
             elif fig:
                 cmd = f"`snakemake --cores all results/{fig[0]}/{fig[1]}.pdf`"
-                if r.scale == "cpu":  # an in-between fidelity: the full model's or MNIST's overlay
-                    overlay = "mnist_cpu" if fig[0] == "liu2022" else "fullmodel_cpu"
+                if r.scale == "cpu":  # an in-between fidelity: the overlay that selects it
+                    from grokrepro import registry
+
+                    overlay = registry.CPU_OVERLAYS[registry.get(r.claim_id).fidelity]
                     cmd = (f"`snakemake --cores all results/{fig[0]}/{fig[1]}.pdf --configfile config/config.yaml "
-                           f"config/overlays/{overlay}.yaml`")
+                           f"{overlay}`")
                 cpu, gpu = _cost(provenance, *fig)
                 if fig not in shown:
                     shown.append(fig)

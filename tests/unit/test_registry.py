@@ -108,3 +108,17 @@ def test_every_paper_erratum_is_established():
         assert rec.erratum.independent_check.passed, claim.claim_id
         assert _test_exists(rec.erratum.implementation_test), (claim.claim_id, rec.erratum.implementation_test)
     assert errata == ["Z-02"]  # the one finding that meets the policy today; a new one must be looked at by hand
+
+
+def test_every_own_fidelity_has_its_cpu_overlay():
+    """A claim family with a fidelity of its own names the overlay that selects its `cpu` fidelity (REPORT.md's
+    commands), and that overlay sets exactly that config key to cpu at paper scale."""
+    import yaml
+
+    for claim in registry.implemented():
+        if claim.fidelity:
+            overlay = ROOT / registry.CPU_OVERLAYS[claim.fidelity]
+            node = yaml.safe_load(overlay.read_text())
+            for key in claim.fidelity.split("."):
+                node = node[key]
+            assert node == {"paper": "cpu", "quick": "quick"}, (claim.claim_id, overlay)

@@ -208,7 +208,7 @@ def test_every_full_model_figure_builds_from_tiny_ensembles(tmp_path):
         assert len(numbers) and figure is not None, fig
         stems[f"zunkovic2022/{fig}"] = numbers
     for claim in registry.implemented():
-        if claim.fidelity and claim.claim_id.startswith("Z-"):
+        if claim.fidelity == registry.FM_FIDELITY:
             table = pd.concat([stems[s] for s in claim.reads], ignore_index=True)
             record = claim.evaluator(table, "quick", claim.artifact, "")
             assert record.verdict in ("reproduced", "partial", "not_reproduced", "not_run"), claim.claim_id

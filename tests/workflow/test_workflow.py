@@ -244,7 +244,7 @@ def test_quick_fig2_grid(quick_run, ndarrays_regression, platform_baseline):
 ZUN_FIGURES = tuple(zfigures.FIGURES)
 # the full model's claims are trained numbers: regressed per CPU vendor (test_quick_fullmodel)
 ZUN_CLAIMS = [c.claim_id for c in registry.implemented() if c.claim_id.startswith("Z-") and not c.fidelity]
-FM_CLAIMS = [c.claim_id for c in registry.implemented() if c.fidelity and c.claim_id.startswith("Z-")]
+FM_CLAIMS = [c.claim_id for c in registry.implemented() if c.fidelity == registry.FM_FIDELITY]
 
 
 def test_quick_zunkovic(quick_run, ndarrays_regression, data_regression):
@@ -313,7 +313,7 @@ def test_quick_fullmodel(quick_run, ndarrays_regression, data_regression, platfo
 
 
 MNIST_FIGURES = ("fig8a", "fig8b", "fig19", "fig20")
-MNIST_CLAIMS = [c.claim_id for c in registry.implemented() if c.fidelity and c.claim_id.startswith("L-")]
+MNIST_CLAIMS = [c.claim_id for c in registry.implemented() if c.fidelity == registry.MNIST_FIDELITY]
 
 
 def test_quick_mnist(quick_run, ndarrays_regression, data_regression, platform_baseline):

@@ -299,19 +299,28 @@ def _adamw_(b: _Batch, grads: list[torch.Tensor], step: int) -> None:
         neg_step = (-(b.lr[group] / bc1)).to(torch.float32)
         decay = (1 - b.lr[group] * b.wd[group]).to(torch.float32)
         for i in range(lo, hi):
-            p, g, m, v = b.params[i], grads[i], b.exp_avg[i], b.exp_avg_sq[i]
-            view = (-1,) + (1,) * (p.dim() - 1)
-            per_model = p[0].numel()
-            chunk = max(1, _CHUNK_ELEMENTS // per_model) if p.device.type == "cpu" else p.shape[0]
-            for lo_k in range(0, p.shape[0], chunk):
-                sl = slice(lo_k, lo_k + chunk)
-                pc, gc, mc, vc = p[sl], g[sl], m[sl], v[sl]
-                if b.any_wd[group]:  # torch skips this when weight_decay == 0; x * 1.0 == x for the others
-                    pc.mul_(decay[sl].view(view))
-                mc.lerp_(gc, 1 - BETA1)
-                vc.mul_(BETA2).addcmul_(gc, gc, value=1 - BETA2)
-                denom = vc.sqrt().div_(bc2_sqrt).add_(EPS)
-                pc.add_(mc.mul(neg_step[sl].view(view)).div_(denom))
+            adamw_tensor_(b.params[i], grads[i], b.exp_avg[i], b.exp_avg_sq[i], neg_step, decay, b.any_wd[group],
+                          bc2_sqrt)
+
+
+def adamw_tensor_(p, g, m, v, neg_step: torch.Tensor, decay: torch.Tensor, apply_decay: bool, bc2_sqrt: float,
+                  chunk_elements: int | None = None) -> None:
+    """One parameter tensor's AdamW update with a leading model axis: ``neg_step`` = −lr/bc1 and ``decay`` =
+    1 − lr·wd per model (already rounded to the parameter type), the single-tensor arithmetic of
+    ``torch.optim.AdamW``. On CPU a few models at a time (``chunk_elements`` elements; same arithmetic), so that each
+    pass stays in cache. Shared by the toy, MNIST and transformer trainers."""
+    view = (-1,) + (1,) * (p.dim() - 1)
+    limit = _CHUNK_ELEMENTS if chunk_elements is None else chunk_elements
+    chunk = max(1, limit // p[0].numel()) if p.device.type == "cpu" else p.shape[0]
+    for lo_k in range(0, p.shape[0], chunk):
+        sl = slice(lo_k, lo_k + chunk)
+        pc, gc, mc, vc = p[sl], g[sl], m[sl], v[sl]
+        if apply_decay:  # torch skips this when weight_decay == 0; x * 1.0 == x for the others
+            pc.mul_(decay[sl].view(view))
+        mc.lerp_(gc, 1 - BETA1)
+        vc.mul_(BETA2).addcmul_(gc, gc, value=1 - BETA2)
+        denom = vc.sqrt().div_(bc2_sqrt).add_(EPS)
+        pc.add_(mc.mul(neg_step[sl].view(view)).div_(denom))
 
 
 _CHUNK_ELEMENTS = 1 << 18

@@ -49,7 +49,7 @@ import torch
 from tqdm.auto import tqdm
 
 from grokrepro.liu2022.mnist import N_CLASSES, N_PIXELS, MnistData
-from grokrepro.train import BETA1, BETA2, EPS, resolve_device
+from grokrepro.train import BETA1, BETA2, adamw_tensor_, resolve_device
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _CHUNK_ELEMENTS = 1 << 18  # AdamW's elementwise passes run on this many elements at a time (cache-sized)
@@ -224,7 +224,7 @@ def _forward(params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
 def _adamw_(b: _Batch, grads: list[torch.Tensor], step: int, dtype: torch.dtype) -> None:
     """torch.optim.AdamW's single-tensor update (CPU path) with per-model lr and weight decay; the per-model
     scalars are computed in float64 and rounded to the parameter type where torch rounds its Python scalars (see
-    :func:`grokrepro.train._adamw_`). Processed a few models at a time so that each pass stays in cache."""
+    :func:`grokrepro.train.adamw_tensor_`, the per-tensor update all trainers share)."""
     bc1 = 1 - BETA1**step
     bc2_sqrt = (1 - BETA2**step) ** 0.5
     for group, idx in ((0, range(0, 4)), (1, range(4, 6))):
@@ -234,18 +234,8 @@ def _adamw_(b: _Batch, grads: list[torch.Tensor], step: int, dtype: torch.dtype)
             # zero gradient: exp_avg and exp_avg_sq stay 0 and the Adam step is exactly 0; only the decay acts
             b.w1_blank.mul_(decay.view(-1, 1, 1))
         for i in idx:
-            p, g, m, v = b.params[i], grads[i], b.exp_avg[i], b.exp_avg_sq[i]
-            view = (-1,) + (1,) * (p.dim() - 1)
-            chunk = max(1, _CHUNK_ELEMENTS // p[0].numel()) if p.device.type == "cpu" else p.shape[0]
-            for lo in range(0, p.shape[0], chunk):
-                sl = slice(lo, lo + chunk)
-                pc, gc, mc, vc = p[sl], g[sl], m[sl], v[sl]
-                if b.any_wd:  # torch skips this when weight_decay == 0; x * 1.0 == x for the others
-                    pc.mul_(decay[sl].view(view))
-                mc.lerp_(gc, 1 - BETA1)
-                vc.mul_(BETA2).addcmul_(gc, gc, value=1 - BETA2)
-                denom = vc.sqrt().div_(bc2_sqrt).add_(EPS)
-                pc.add_(mc.mul(neg_step[sl].view(view)).div_(denom))
+            adamw_tensor_(b.params[i], grads[i], b.exp_avg[i], b.exp_avg_sq[i], neg_step, decay, b.any_wd,
+                          bc2_sqrt, _CHUNK_ELEMENTS)
 
 
 class _Data:

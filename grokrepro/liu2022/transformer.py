@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from grokrepro.spikes import effective_dimension
-from grokrepro.train import BETA1, BETA2, EPS, resolve_device
+from grokrepro.train import BETA1, BETA2, adamw_tensor_, resolve_device
 
 
 @dataclass(frozen=True)
@@ -174,15 +174,9 @@ def forward(params: dict[str, torch.Tensor], pairs: torch.Tensor, cfg: Transform
 
 def adamw_(p, g, m, v, lr: torch.Tensor, wd: torch.Tensor, step: int) -> None:
     """``torch.optim.AdamW``'s update with per-model (M,) learning rate and weight decay (float64 scalars rounded to
-    the parameter type where torch rounds its Python scalars)."""
-    view = (-1,) + (1,) * (p.dim() - 1)
+    the parameter type where torch rounds its Python scalars; :func:`grokrepro.train.adamw_tensor_`)."""
     bc1, bc2_sqrt = 1 - BETA1 ** step, (1 - BETA2 ** step) ** 0.5
-    if bool((wd != 0).any()):
-        p.mul_((1 - lr * wd).to(p.dtype).view(view))
-    m.lerp_(g, 1 - BETA1)
-    v.mul_(BETA2).addcmul_(g, g, value=1 - BETA2)
-    denom = v.sqrt().div_(bc2_sqrt).add_(EPS)
-    p.add_(m.mul((-(lr / bc1)).to(p.dtype).view(view)).div_(denom))
+    adamw_tensor_(p, g, m, v, (-(lr / bc1)).to(p.dtype), (1 - lr * wd).to(p.dtype), bool((wd != 0).any()), bc2_sqrt)
 
 
 @dataclass

@@ -71,6 +71,7 @@ def check(config: dict) -> dict:
     _check_panels(liu)
     _check_micro(liu, scale)
     _check_mnist(liu.get("mnist"), scale)
+    _check_transformer(liu.get("transformer"))
     _check_zunkovic(config.get("zunkovic2022", {}), scale)
     return config
 
@@ -152,6 +153,25 @@ def _check_micro(liu: dict, scale: str) -> None:
         bad = [pair for pair in f12["train_set"] if not all(0 <= x < f12["p"] for x in pair)]
         if bad:
             raise ConfigError(f"config key 'liu2022.fig12.train_set' has pairs {bad} outside 0..{f12['p'] - 1}")
+
+
+def _check_transformer(tx: dict | None) -> None:
+    """Issue #22: every preset's heads divide d_model, Fig 22's PCs fit in the embedding, the training split leaves
+    both sets non-empty."""
+    if not tx:
+        return
+    p, frac = tx["data"]["p"], tx["data"]["train_fraction"]
+    if not 0 < round(frac * p * p) < p * p:
+        raise ConfigError(f"config key 'liu2022.transformer.data.train_fraction' ({frac}) leaves an empty training or "
+                          f"validation set of the {p * p} pairs")
+    for name, preset in tx["presets"].items():
+        arch = preset["arch"]
+        if arch["d_model"] % arch["n_heads"]:
+            raise ConfigError(f"config key 'liu2022.transformer.presets.{name}.arch.n_heads' ({arch['n_heads']}) must "
+                              f"divide d_model ({arch['d_model']})")
+        if tx["fig1"]["max_pcs"] > min(arch["d_model"], p):
+            raise ConfigError(f"config key 'liu2022.transformer.fig1.max_pcs' ({tx['fig1']['max_pcs']}) must be <= "
+                              f"min(d_model, p) = {min(arch['d_model'], p)} (preset {name})")
 
 
 def _check_mnist(mnist: dict | None, scale: str) -> None:

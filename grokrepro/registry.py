@@ -21,6 +21,7 @@ from grokrepro.liu2022 import claims_fig2
 from grokrepro.liu2022 import claims_mnist as mnist
 from grokrepro.liu2022 import claims_micro as micro
 from grokrepro.liu2022 import claims_phase as phase
+from grokrepro.liu2022 import claims_transformer as tx
 from grokrepro.records import claim_ids, registry as claim_text
 from grokrepro.zunkovic2022 import claims_ball as ball
 from grokrepro.zunkovic2022 import claims_exp1d as exp1d
@@ -44,8 +45,10 @@ FM_CPU = ("cpu fidelity (in-between, not paper scale): 64 inits per configuratio
           "instead of up to 40, at most 1000 epochs instead of 7000 (200 after t_eps instead of 400), 100 x 1000 test "
           "sites instead of 1000 x 1000; App. D at d = 10 without L2")
 MNIST_FIDELITY = "liu2022.mnist.fidelity"
+TX_FIDELITY = "liu2022.transformer.fidelity"
 # The overlay that selects a claim family's in-between `cpu` fidelity (README, REPORT.md commands).
-CPU_OVERLAYS = {FM_FIDELITY: "config/overlays/fullmodel_cpu.yaml", MNIST_FIDELITY: "config/overlays/mnist_cpu.yaml"}
+CPU_OVERLAYS = {FM_FIDELITY: "config/overlays/fullmodel_cpu.yaml", MNIST_FIDELITY: "config/overlays/mnist_cpu.yaml",
+                TX_FIDELITY: "config/overlays/transformer_cpu.yaml"}
 MNIST_QUICK = ("quick fidelity: Fig 8a 2,000 steps; Fig 8b a 3 x 3 grid for 1,000 steps; Fig 20 sizes 128 and 1,024, "
                "one seed, 1,000 steps: a smoke test of the pipeline, not comparable to the paper")
 MNIST_CPU = ("cpu fidelity (in-between, not paper scale): Fig 8a as at paper scale (10^5 steps); Fig 8b an 8 x 8 grid "
@@ -54,6 +57,12 @@ MNIST_CPU = ("cpu fidelity (in-between, not paper scale): Fig 8a as at paper sca
 _FIG19_SAME = "Fig 19 itself is the same run at every fidelity (100 Adam steps on the 1,000 training images)"
 MNIST_FIG19_QUICK = f"quick fidelity (the MNIST figures as a whole); {_FIG19_SAME}"
 MNIST_FIG19_CPU = f"cpu fidelity (in-between, not paper scale: the MNIST figures as a whole); {_FIG19_SAME}"
+TX_QUICK = ("quick fidelity: a 1-layer transformer with d_model 32 (not 2 layers, d_model 256), 1,500 steps, 2 seeds, "
+            "dropout {0, 0.5} on one seed, a 2 x 2 lr x wd grid: a smoke test of the pipeline, not comparable to the "
+            "paper")
+TX_CPU = ("cpu fidelity (in-between, not paper scale): a 1-layer transformer with d_model 64 (not 2 layers, d_model "
+          "256), 3,000 steps (not 3 x 10^4 - 10^5), 8 seeds (not 100), dropout {0, 0.1, 0.2, 0.3, 0.5} on 2 seeds, a "
+          "4 x 4 lr x wd grid (not 7 x 7), Table 1's gap 500 steps (not 10^3)")
 # The authors' Fig 6 files that L-02 reads (under config reference_dir).
 TABLE1_FILES = ("data_add_r_reprlr.h5", "data_add_r.h5", "data_add_c.h5", "data_perm_r.h5")
 
@@ -169,8 +178,11 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("L-21", phase.fig6d_anchor_steps_and_contrast, _fig6("fig6d"), quick=PHASE_QUICK),
     Claim("L-22", phase.fig6bcd_corners, _fig6("fig6b", "fig6c", "fig6d"), quick=PHASE_QUICK),
     Claim("L-23", phase.fig6bcd_grokking_gaps, _fig6("fig6b", "fig6c", "fig6d"), quick=PHASE_QUICK),
-    # transformer (issue #22): no evaluator yet
-    *(Claim(f"L-{i}", None) for i in range(24, 30)),
+    # transformer (issue #22), at the fidelity liu2022.transformer.fidelity selects
+    *(Claim(cid, f, reads, quick=TX_QUICK, cpu=TX_CPU, fidelity=TX_FIDELITY) for cid, f, reads in (
+        ("L-24", tx.fig7_left_effdim, _liu("fig7_left")), ("L-25", tx.fig7_centre_dropout, _liu("fig7_centre")),
+        ("L-26", tx.fig7_right_weight_decay, _liu("fig7_right")), ("L-27", tx.fig7_right_adjacency, _liu("fig7_right")),
+        ("L-28", tx.fig1_circle, _liu("fig1")), ("L-29", tx.fig22_reconstruction, _liu("fig22")))),
     # MNIST (issue #21), at the fidelity liu2022.mnist.fidelity selects
     *(Claim(cid, f, _liu(fig), quick=MNIST_QUICK, cpu=MNIST_CPU, fidelity=MNIST_FIDELITY) for cid, f, fig in (
         ("L-30", mnist.fig8a_grokking_curve, "fig8a"), ("L-31", mnist.fig8b_phase_layout, "fig8b"),

@@ -24,6 +24,7 @@ from typing import Callable, Mapping, NamedTuple
 import pandas as pd
 
 from grokrepro.liu2022 import fig2, fig12, fraction, micro, mnist_figures, plots, s3_fraction, s3_pca
+from grokrepro.liu2022 import transformer_figures as txf
 
 SWEEP = "results/liu2022/fraction_sweep.csv"
 FIG4D = "results/liu2022/fig4d.csv"
@@ -31,6 +32,8 @@ FIG4D_NUMBERS = "results/liu2022/fig4d_numbers.csv"
 THEORY_SOURCES = ("liu2022/micro.py", "liu2022/theory.py", "liu2022/plots.py")
 SWEEP_SOURCES = ("liu2022/fraction.py", "liu2022/plots.py")
 MNIST_SOURCES = ("liu2022/mnist.py", "liu2022/mnist_train.py", "liu2022/mnist_figures.py", "liu2022/phases.py")
+TX_SOURCES = ("liu2022/transformer.py", "liu2022/transformer_figures.py", "liu2022/phases.py", "spikes.py")
+TX_RUN = "results/liu2022/tx_run.csv"
 
 
 class Built(NamedTuple):
@@ -139,6 +142,21 @@ def build_fig20(cfg, inputs, **kw) -> Built:
     return Built(tidy, numbers, data)
 
 
+def _tx(builder):
+    """A transformer figure that trains (Fig 7's panels, the Figs 1/21/22 run)."""
+    def build(cfg, inputs, **kw) -> Built:
+        tidy, numbers, data = builder(cfg, **kw)
+        return Built(tidy, numbers, data)
+    return build
+
+
+def _tx_run_figure(builder):
+    """A transformer figure drawn from the Figs 1/21/22 run (local)."""
+    def build(cfg, inputs, **kw) -> Built:
+        return Built(*builder(cfg, pd.read_csv(inputs["run"], low_memory=False)))
+    return build
+
+
 def build_fig19(cfg, inputs, **kw) -> Built:
     emb, traj, numbers, source = mnist_figures.run_fig19(cfg)
     return Built(emb, numbers, dict(traj=traj, source=source))
@@ -219,6 +237,16 @@ FIGURES: dict[str, Figure] = {
     "fig8b": Figure("mnist", build_fig8b, mnist_figures.plot_fig8b, MNIST_SOURCES, trains=True),
     "fig20": Figure("mnist", build_fig20, mnist_figures.plot_fig20, MNIST_SOURCES, trains=True),
     "fig19": Figure("mnist", build_fig19, mnist_figures.plot_fig19, MNIST_SOURCES, trains=True),
+    # the transformer (issue #22): every figure reads the `transformer` block at the fidelity it names
+    "fig7_left": Figure("transformer", _tx(txf.build_fig7_left), txf.plot_fig7_left, TX_SOURCES, trains=True),
+    "fig7_centre": Figure("transformer", _tx(txf.build_fig7_centre), txf.plot_fig7_centre, TX_SOURCES, trains=True),
+    "fig7_right": Figure("transformer", _tx(txf.build_fig7_right), txf.plot_fig7_right, TX_SOURCES, trains=True),
+    "tx_run": Figure("transformer", _tx(txf.build_tx_run), None, TX_SOURCES, trains=True),
+    "fig1": Figure("transformer", _tx_run_figure(txf.build_fig1), txf.plot_fig1, TX_SOURCES, inputs={"run": TX_RUN}),
+    "fig21": Figure("transformer", _tx_run_figure(txf.build_fig21), txf.plot_fig21, TX_SOURCES,
+                    inputs={"run": TX_RUN}),
+    "fig22": Figure("transformer", _tx_run_figure(txf.build_fig22), txf.plot_fig22, TX_SOURCES,
+                    inputs={"run": TX_RUN}),
 }
 
 
@@ -236,7 +264,10 @@ def build(figure: str, cfg: dict, inputs: Mapping[str, str], **kw):
 
 
 def provenance_extra(figure: str, cfg: dict) -> dict:
-    """What a figure's provenance adds to the common record: for MNIST, the fidelity and the data source."""
+    """What a figure's provenance adds to the common record: for MNIST, the fidelity and the data source; for the
+    transformer, the fidelity and the architecture."""
+    if FIGURES[figure].block == "transformer":
+        return dict(fidelity=txf.fidelity(cfg), architecture=txf.preset(cfg)["arch"])
     if FIGURES[figure].block != "mnist":
         return {}
     d = cfg["data"]

@@ -158,10 +158,12 @@ def forward(params: dict[str, torch.Tensor], pairs: torch.Tensor, cfg: Transform
         h = _ln(x, params[q + "ln1_w"], params[q + "ln1_b"])
         qkv = torch.einsum("mbtd,mde->mbte", h, params[q + "qkv_w"]) + params[q + "qkv_b"][:, None, None]
         qh, kh, vh = (t.reshape(M, B, T, H, dh) for t in qkv.split(d, -1))
-        scores = torch.einsum("mbthe,mbshe->mbhts", qh, kh) / math.sqrt(dh)
+        # a sequence of T = 2: broadcast products over (t, s) instead of B x H batched 2 x 2 matrix products
+        scores = (qh[:, :, :, None] * kh[:, :, None]).sum(-1) / math.sqrt(dh)      # (M, B, T, S, H)
         if mask is not None:
-            scores = scores.masked_fill(mask, float("-inf"))
-        att = torch.einsum("mbhts,mbshe->mbthe", scores.softmax(-1), vh).reshape(M, B, T, d)
+            scores = scores.masked_fill(mask[:, :, None], float("-inf"))
+        probs = scores.softmax(3)
+        att = (probs[..., None] * vh[:, :, None]).sum(3).reshape(M, B, T, d)
         att = torch.einsum("mbtd,mde->mbte", att, params[q + "out_w"]) + params[q + "out_b"][:, None, None]
         x = x + _dropout(att, rates, gens)
         h = _ln(x, params[q + "ln2_w"], params[q + "ln2_b"])
@@ -208,8 +210,10 @@ def evaluate(params, cfg: TransformerConfig, train: torch.Tensor, val: torch.Ten
 
 
 def train_batched(runs: list[TransformerRun], cfg: TransformerConfig, s: TrainSettings,
-                  dtype=torch.float32) -> TrainResult:
-    """Train every run of ``runs`` as one batched program, full batch, for ``s.steps`` steps."""
+                  dtype=torch.float32, on_eval=None) -> TrainResult:
+    """Train every run of ``runs`` as one batched program, full batch, for ``s.steps`` steps. ``on_eval(step, params,
+    ev)``, if given, is called at every evaluated step with the parameters (M-leading tensors, read-only) and the
+    evaluation (per-model numpy arrays); Figs 1, 21 and 22 keep the snapshots they need through it."""
     if not runs:
         raise ValueError("train_batched needs at least one run")
     if cfg.d_model % cfg.n_heads:
@@ -236,6 +240,8 @@ def train_batched(runs: list[TransformerRun], cfg: TransformerConfig, s: TrainSe
         if step in todo:
             ev = {k: t.cpu().numpy() for k, t in evaluate(params, cfg, train, val).items()}
             emb[step] = params["tok"].detach().cpu().clone()
+            if on_eval is not None:
+                on_eval(step, {k: t.detach() for k, t in params.items()}, ev)
             for j in range(M):
                 rows.append(dict(model=j, step=step, **{k: float(ev[k][j]) for k in HISTORY_COLUMNS[2:]}))
                 if tr_step[j] < 0 and ev["acc_train"][j] >= s.threshold:

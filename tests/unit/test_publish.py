@@ -30,14 +30,13 @@ def test_partial_publish_marks_implemented_claims_pending_not_unimplemented(tmp_
     table = pd.read_csv(tmp_path / "published" / "claims.csv", keep_default_na=False).set_index("claim_id")
     assert sorted(table.index) == sorted(claims.claim_ids())
     assert table.loc["L-16", "verdict"] == "reproduced"
-    for cid in ("L-36", "L-37", "L-14"):  # implemented, not run here: pending (L-36's stale record is dropped)
+    for cid in ("L-36", "L-37", "L-14", "L-24"):  # implemented, not run here: pending (L-36's stale record is dropped)
         assert table.loc[cid, "verdict"] == "not_run" and table.loc[cid, "note"] == publish.PENDING, cid
-    assert table.loc["L-24", "note"].startswith("not implemented yet (issue #22)")
     assert json.loads((tmp_path / "published" / "provenance.json").read_text())["partial"] is True
 
 
 @pytest.mark.parametrize("cid, expected", [("L-01", True), ("L-14", True), ("L-38", True), ("Z-44", True),
-                                           ("L-24", False), ("Z-40", True), ("L-30", True), ("L-27", False)])
+                                           ("L-24", True), ("Z-40", True), ("L-30", True), ("L-27", True)])
 def test_implemented_follows_the_evaluators(cid, expected):
     assert claims.implemented(cid) is expected
 

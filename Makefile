@@ -36,6 +36,7 @@ bench: $(VENV)/.installed  ## batched trainer vs a per-model loop, side by side
 	$(BIN)/python bench/panel_speed.py --steps $(BENCH_STEPS)
 	$(BIN)/python bench/fullmodel_speed.py
 	$(BIN)/python bench/mnist_speed.py
+	$(BIN)/python bench/transformer_speed.py
 
 lint: $(VENV)/.installed
 	$(BIN)/snakemake --lint

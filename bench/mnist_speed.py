@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import time
 
 import numpy as np
 import torch
+
+from side_by_side import ratio_table, timed
 
 from grokrepro.io import write_json
 from grokrepro.liu2022 import mnist
@@ -34,30 +35,15 @@ def cells(k: int) -> list[MnistRun]:
             for wd, lr in itertools.islice(grid, k)]
 
 
-def _sync(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
-
-
 def time_batched(runs, cfg, data) -> float:
-    train_batched(runs[:2], TrainSettings(steps=3, eval_every=3, progress=False, dtype=cfg.dtype,
-                                          device=cfg.device), data)  # warm-up
-    _sync(cfg.device)
-    t = time.perf_counter()
-    train_batched(runs, cfg, data)
-    _sync(cfg.device)
-    return time.perf_counter() - t
+    warm = TrainSettings(steps=3, eval_every=3, progress=False, dtype=cfg.dtype, device=cfg.device)
+    return timed(cfg.device, lambda: train_batched(runs[:2], warm, data), lambda: train_batched(runs, cfg, data))
 
 
 def time_loop(runs, cfg, data) -> float:
-    train_reference(runs[0], TrainSettings(steps=3, eval_every=3, progress=False, dtype=cfg.dtype,
-                                           device=cfg.device), data)  # warm-up
-    _sync(cfg.device)
-    t = time.perf_counter()
-    for r in runs:
-        train_reference(r, cfg, data)
-    _sync(cfg.device)
-    return time.perf_counter() - t
+    warm = TrainSettings(steps=3, eval_every=3, progress=False, dtype=cfg.dtype, device=cfg.device)
+    return timed(cfg.device, lambda: train_reference(runs[0], warm, data),
+                 lambda: [train_reference(r, cfg, data) for r in runs])
 
 
 def main(argv=None) -> None:
@@ -77,15 +63,8 @@ def main(argv=None) -> None:
                         dtype=a.dtype, device=device)
     print(f"device: {device_description(torch.device(device))}; {a.dtype}; steps per model: {a.steps}; "
           f"evaluation every {a.eval_every}; data: {data.source}")
-    print("| K | loop ms/model-step | batched ms/model-step | speed-up |")
-    print("|---|---|---|---|")
-    rows = []
-    for k in a.ks:
-        runs = cells(k)
-        loop = time_loop(runs, cfg, data) / (k * a.steps) * 1e3
-        batched = time_batched(runs, cfg, data) / (k * a.steps) * 1e3
-        rows.append(dict(K=k, loop_ms=loop, batched_ms=batched, speedup=loop / batched))
-        print(f"| {k} | {loop:.2f} | {batched:.2f} | {loop / batched:.2f}x |", flush=True)
+    rows = ratio_table(a.ks, a.steps, lambda k: time_loop(cells(k), cfg, data),
+                       lambda k: time_batched(cells(k), cfg, data))
     if a.json:
         write_json(dict(device=device_description(torch.device(device)), threads=a.threads, dtype=a.dtype,
                         steps=a.steps, eval_every=a.eval_every, data=data.source, versions=versions(), rows=rows),

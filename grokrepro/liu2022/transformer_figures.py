@@ -144,7 +144,7 @@ def effdim_numbers(tidy: pd.DataFrame) -> list[dict]:
     frac = (lambda x: float(np.mean(x)) if n_gen else np.nan)
     rows += [_row("seeds", tidy.seed.nunique(), method="config"), _row("seeds_generalised", n_gen),
              _row("frac_rise_before_gen", frac(rises)), _row("frac_fall_after_gen", frac(falls)),
-             _row("frac_rise_and_fall", frac(np.array(rises) & np.array(falls))),
+             _row("frac_rise_and_fall", frac(np.array(rises, dtype=bool) & np.array(falls, dtype=bool))),
              _row("median_peak_offset", np.median(offsets) if n_gen else np.nan,
                   method="median over generalising seeds of (peak step - val_step) / val_step")]
     return rows
@@ -420,20 +420,28 @@ def build_fig1(cfg, run):
     return pc.dropna(axis=1, how="all"), fig1_numbers(run, cfg)
 
 
+def _colour_order(tidy: pd.DataFrame, basis: str) -> tuple[np.ndarray, int]:
+    """Each token's place k f mod p on the end snapshot's circle (f: its best frequency), for the colour map."""
+    p = int(_table(tidy, "pca").token.max()) + 1
+    _, f, _ = circle_order(_coords(tidy, label_steps(tidy)["end"], basis))
+    return (np.arange(p) * f) % p, f
+
+
 def plot_fig1(tidy, numbers, cfg):
     steps = label_steps(tidy)
     shown = [lab for lab in LABELS if lab in steps]
     fig, axes = plt.subplots(1, len(shown), figsize=(3.0 * len(shown), 3.1))
     axes = np.atleast_1d(axes)
-    p = int(cfg["data"]["p"])
+    colour, f = _colour_order(tidy, "current")
     for ax, label in zip(axes, shown):
         xy = _coords(tidy, steps[label], "current")
-        ax.scatter(xy[:, 0], xy[:, 1], c=np.arange(p), cmap="hsv", s=14)
-        for k in range(p):
+        ax.scatter(xy[:, 0], xy[:, 1], c=colour, cmap="hsv", s=14)
+        for k in range(len(xy)):
             ax.annotate(str(k), xy[k], fontsize=5)
         order = numbers[(numbers.quantity == "order") & (numbers.label == label) & (numbers.basis == "current")]
         ax.set(title=f"{label} (step {steps[label]}), order {float(order.value.iloc[0]):.2f}", xticks=[], yticks=[])
-    fig.suptitle("Fig 1: top-2 PCA of the transformer's token embeddings (colour: k)", fontsize=9)
+    fig.suptitle(f"Fig 1: top-2 PCA of the transformer's token embeddings (colour: {f} k mod p, the end snapshot's "
+                 "order)", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -456,12 +464,13 @@ def build_fig21(cfg, run):
 def plot_fig21(tidy, numbers, cfg):
     steps = label_steps(tidy)
     fig, axes = plt.subplots(1, 3, figsize=(10, 3.3))
-    p = int(cfg["data"]["p"])
+    colour, f = _colour_order(tidy, "final")
     for ax, (label, basis, title) in zip(axes[:2], (("start", "final", "initial embeddings on the final PCs"),
                                                     ("end", "final", "final embeddings on the final PCs"))):
         xy = _coords(tidy, steps[label], basis)
-        ax.scatter(xy[:, 0], xy[:, 1], c=np.arange(p), cmap="hsv", s=14)
+        ax.scatter(xy[:, 0], xy[:, 1], c=colour, cmap="hsv", s=14)
         ax.set(title=title, xticks=[], yticks=[])
+    axes[0].set_xlabel(f"colour: {f} k mod p (the final circle's order)", fontsize=7)
     ax = axes[2]
     o = numbers[numbers.quantity == "order"]
     for basis, g in o.groupby("basis"):

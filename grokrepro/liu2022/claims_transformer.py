@@ -85,15 +85,16 @@ def fig7_centre_dropout(numbers, scale, artifact, note=""):
     measured = f"median steps to generalise (train-val delay) by decoder dropout: {shown}"
     good = [r for r in rates if r > 0 and tg[r] < FAST_STEPS and dl[r] < gap]
     zero = rates[0] if rates and rates[0] == 0 else None
+    fastest = min((tg[r] for r in rates if r > 0), default=np.inf)
     checks = [
         central("some dropout generalises in < 10^3 steps with no train-val delay", bool(good),
                 ", ".join(f"{r:g}" for r in good) or "none",
                 f"median t_gen < {FAST_STEPS} and median delay < gap ({gap:.0f} steps) at some dropout > 0"),
         Check("without dropout there is a delay (grokking or none)", zero is not None and dl[zero] >= gap,
               f"delay {_steps(dl[zero])}" if zero is not None else "dropout 0 not run", f">= gap ({gap:.0f} steps)"),
-        Check("dropout speeds generalisation up", zero is not None and bool(good) and min(tg[r] for r in good) < tg[zero],
-              f"{_steps(min(tg[r] for r in good)) if good else 'n/a'} vs {_steps(tg[zero]) if zero is not None else 'n/a'}",
-              "fastest good dropout's t_gen < dropout 0's"),
+        Check("dropout speeds generalisation up", zero is not None and fastest < tg[zero],
+              f"{_steps(fastest)} vs {_steps(tg[zero]) if zero is not None else 'n/a'}",
+              "the fastest dropout > 0's median t_gen < dropout 0's"),
     ]
     return records.judge("L-25", measured, f"< {FAST_STEPS} steps; delay < gap ({gap:.0f})", checks, scale, artifact,
                          _fidelity_note(numbers, note))

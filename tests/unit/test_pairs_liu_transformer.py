@@ -63,6 +63,12 @@ def test_l25_dropout_passes_and_fails():
     assert ct.fig7_centre_dropout(slow, "cpu", "a").verdict == "not_reproduced"
     no_delay_anyway = _dropout({0.0: (500, 300), 0.3: (450, 250)})
     assert ct.fig7_centre_dropout(no_delay_anyway, "cpu", "a").verdict == "partial"
+    slower = _dropout({0.0: (600, 550), 0.3: (800, 300)})  # the delay goes, but generalisation comes later
+    rec = ct.fig7_centre_dropout(slower, "cpu", "a")
+    assert rec.verdict == "partial" and [c.name for c in rec.failed] == ["dropout speeds generalisation up"]
+    # the secondary check reads every dropout, not only those that pass the central one
+    faster_with_delay = ct.fig7_centre_dropout(slow, "cpu", "a")
+    assert "dropout speeds generalisation up" not in [c.name for c in faster_with_delay.failed]
     assert ct.fig7_centre_dropout(_nums([]), "cpu", "a").verdict == "not_run"
 
 

@@ -58,8 +58,8 @@ _FIG19_SAME = "Fig 19 itself is the same run at every fidelity (100 Adam steps o
 MNIST_FIG19_QUICK = f"quick fidelity (the MNIST figures as a whole); {_FIG19_SAME}"
 MNIST_FIG19_CPU = f"cpu fidelity (in-between, not paper scale: the MNIST figures as a whole); {_FIG19_SAME}"
 TX_QUICK = ("quick fidelity: a 1-layer transformer with d_model 32 (not 2 layers, d_model 256), 1,500 steps, 2 seeds, "
-            "dropout {0, 0.5} on one seed, a 2 x 2 lr x wd grid: a smoke test of the pipeline, not comparable to the "
-            "paper")
+            "dropout {0, 0.5} on one seed, decoder wd {0, 1} at lr 1e-3 (a 1 x 2 plane): a smoke test of the pipeline, "
+            "not comparable to the paper")
 TX_CPU = ("cpu fidelity (in-between, not paper scale): a 1-layer transformer with d_model 64 (not 2 layers, d_model "
           "256), 3,000 steps (not 3 x 10^4 - 10^5), 8 seeds (not 100), dropout {0, 0.1, 0.2, 0.3, 0.5} on 2 seeds, a "
           "4 x 4 lr x wd grid (not 7 x 7), Table 1's gap 500 steps (not 10^3)")

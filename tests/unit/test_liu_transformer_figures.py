@@ -22,6 +22,7 @@ def block():
     q["arch"] = {"d_model": 16, "n_layers": 1, "n_heads": 2, "mlp_mult": 2}
     for fig in ("fig7_left", "fig7_centre", "fig7_right", "fig1"):
         q[fig].update(steps=6, eval_every=2)
+    q["fig7_right"]["lr_decoder"] = {"log10_start": -3.0, "log10_stop": -2.5, "num": 2}  # a 2 x 2 plane
     b["fig1"]["max_pcs"] = 4
     return b
 

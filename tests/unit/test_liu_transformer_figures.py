@@ -3,6 +3,7 @@ reconstruction, the fidelity and the config checks."""
 
 import copy
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +13,13 @@ from grokrepro import config
 from grokrepro.liu2022 import figures
 from grokrepro.liu2022 import transformer as tx
 from grokrepro.liu2022 import transformer_figures as txf
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """The builders return matplotlib figures; close them so that later tests do not inherit them."""
+    yield
+    plt.close("all")
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ test: $(VENV)/.installed  ## every test: unit, workflow (quick-scale DAG, SLURM,
 test-fast: $(VENV)/.installed  ## unit tests only, no Snakemake and no slow training (the inner loop)
 	$(BIN)/python -m pytest tests/unit -m "not slow"
 
-quick: $(VENV)/.installed  ## the whole DAG at quick scale (about 12 minutes on 2 cores)
+quick: $(VENV)/.installed  ## the whole DAG at quick scale (about 14 minutes on 2 cores)
 	$(MAKE) reproduce SCALE=quick
 
 publish: $(VENV)/.installed  ## refresh results/published/ from a finished paper-scale run (PARTIAL=--partial)

@@ -58,12 +58,12 @@ def fig7_left_effdim(numbers, scale, artifact, note=""):
                 f"{float(np.median(per.value)) if len(per) else np.nan:.2f}, peak before it {med(peak):.2f}, end "
                 f"{med(end):.2f}; rise before and fall after generalisation in {both:.0%} of generalising seeds (rise "
                 f"{rise:.0%}, fall {fall:.0%}); median peak offset {offset:+.2f} x val_step")
-    ok = lambda x: math.isfinite(x)  # noqa: E731
     checks = [
-        central("exp(S) rises, then falls after generalisation", ok(both) and both >= MOST, f"{both:.0%}",
+        central("exp(S) rises, then falls after generalisation", math.isfinite(both) and both >= MOST, f"{both:.0%}",
                 f">= {MOST:.0%} of generalising seeds: max exp(S) up to val_step > exp(S)(0) and exp(S)(end) < "
                 "exp(S)(val_step)"),
-        Check("the peak sits at generalisation (rises until it)", ok(offset) and abs(offset) <= PEAK_OFFSET_MAX, f"{offset:+.2f}",
+        Check("the peak sits at generalisation (rises until it)",
+              math.isfinite(offset) and abs(offset) <= PEAK_OFFSET_MAX, f"{offset:+.2f}",
               f"|median (peak step - val_step) / val_step| <= {PEAK_OFFSET_MAX}"),
         Check("most seeds generalise", n > 0 and n_gen / n >= GENERALISED_MIN, f"{n_gen:.0f} / {n:.0f}",
               f">= {GENERALISED_MIN:.0%}"),
@@ -189,15 +189,15 @@ def fig1_circle(numbers, scale, artifact, note=""):
                 f"{o['start']:.2f}, fit (step {_steps(st['fit'])}) {o['fit']:.2f}, generalisation (step "
                 f"{_steps(st['gen'])}) {o['gen']:.2f} (radial cv {cv['gen']:.2f}), end {o['end']:.2f} (radial cv "
                 f"{cv['end']:.2f}); initial embeddings on the final PCs {init_final:.2f}")
-    g = lambda x: math.isfinite(x)  # noqa: E731
     checks = [
-        central("a ring ordered mod p at generalisation", g(o["gen"]) and o["gen"] >= ORDER_MIN
+        central("a ring ordered mod p at generalisation", math.isfinite(o["gen"]) and o["gen"] >= ORDER_MIN
                 and cv["gen"] <= RADIAL_CV_MAX, f"order {o['gen']:.2f}, radial cv {cv['gen']:.2f}",
                 f"order >= {ORDER_MIN}, radial cv <= {RADIAL_CV_MAX}"),
-        Check("no structure before generalisation", fit_before and g(o["fit"]) and o["fit"] <= null,
+        Check("no structure before generalisation", fit_before and math.isfinite(o["fit"]) and o["fit"] <= null,
               f"order at fit {o['fit']:.2f}" if fit_before else "training fits no earlier than validation",
               f"<= the null's 99th percentile ({null:.2f}), at a fit step before generalisation"),
-        Check("initial embeddings on the final PCs show partial structure", g(init_final) and init_final > null,
+        Check("initial embeddings on the final PCs show partial structure",
+              math.isfinite(init_final) and init_final > null,
               f"{init_final:.2f}", f"> the null's 99th percentile ({null:.2f})"),
     ]
     return records.judge("L-28", measured, f"order >= {ORDER_MIN}; radial cv <= {RADIAL_CV_MAX}; null 99th percentile",

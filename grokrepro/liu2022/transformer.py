@@ -1,8 +1,8 @@
 """The transformer of Liu et al. (2022) §4.2 (Figs 1, 7, 21, 22; issue #22): many runs trained as one batched program.
 
-Status: the model, the batched trainer and its per-run reference are built and tested (tests/unit/
-test_liu_transformer.py); the figures, the claims L-24 ... L-29 and a CPU-sized recipe that groks are not yet
-(issue #22).
+The model, the batched trainer and its per-run reference (tests/unit/test_liu_transformer.py); the figures that train
+with it are in :mod:`grokrepro.liu2022.transformer_figures`, their claims (L-24 ... L-29) in
+:mod:`grokrepro.liu2022.claims_transformer`.
 
 The model (docs/decisions.md, Transformer and MNIST; every default a field of :class:`TransformerConfig`): modular
 addition mod p (p = 53); the two integers a, b are looked up in one learnable token embedding (p x d_model) plus a

@@ -44,8 +44,54 @@ def test_contexts_equal_the_sec431_implementation_with_e0_boundaries():
     e0 = np.eye(d)[0]
     left, right = tn.contexts(A, bits, e0, e0)
     L, R = fm.contexts(torch.tensor(A)[None], torch.tensor(bits, dtype=torch.float64)[None])
-    assert np.allclose(L[0].numpy(), left, atol=1e-12)
-    assert np.allclose(R[0].numpy(), right, atol=1e-12)
+    assert np.allclose(L[0].permute(2, 1, 0).numpy(), left, atol=1e-12)       # feature-major (M, d, n, S)
+    assert np.allclose(R[0].permute(2, 1, 0).numpy(), right, atol=1e-12)
+
+
+def _plain_contexts(A, x):
+    """The recurrence written plainly (per site, F.normalize, autograd through every step): the reference for the
+    hand-written backward of fullmodel._Chain. Returns (M, S, n, d) twice."""
+    a1, a0 = A[..., 0], A[..., 1]
+    M, S, n = x.shape
+    e0 = torch.zeros(M, S, A.shape[1], dtype=A.dtype)
+    e0[..., 0] = 1.0
+    step = lambda v, b, m: torch.nn.functional.normalize(                      # noqa: E731
+        torch.einsum("msa,mab->msb", v, m(a0)) + b[..., None] * torch.einsum("msa,mab->msb", v, m(a1 - a0)),
+        dim=-1, eps=fm.NORM_EPS)
+    left, cur = [e0], e0
+    for i in range(n - 1):
+        cur = step(cur, x[:, :, i], lambda t: t)
+        left.append(cur)
+    right, cur = [e0], e0
+    for i in range(n - 1, 0, -1):
+        cur = step(cur, x[:, :, i], lambda t: t.transpose(1, 2))
+        right.append(cur)
+    return torch.stack(left, 2), torch.stack(right[::-1], 2)
+
+
+@pytest.mark.parametrize("tiny", [False, True])
+def test_contexts_gradient_equals_autograd_through_the_plain_recurrence(tiny):
+    """The hand-written backward of the context chains (fullmodel._Chain) against autograd through the per-site
+    recurrence, float64, both chains; ``tiny``: A(bit 1) scaled by 1e-7, so the norm clamp of Q2 (‖u‖ < 1e-6) is active at some sites."""
+    g = torch.Generator().manual_seed(3)
+    d, n = 4, 7
+    A = torch.randn(2, d, d, 2, generator=g, dtype=torch.float64)
+    if tiny:
+        A[..., 0] *= 1e-7
+    A.requires_grad_(True)
+    x = torch.randint(0, 2, (2, 5, n), generator=g).double()
+    wl, wr = torch.randn(2, 5, n, d, generator=g, dtype=torch.float64), torch.randn(2, 5, n, d, generator=g,
+                                                                                   dtype=torch.float64)
+    L0, R0 = _plain_contexts(A, x)
+    ref, = torch.autograd.grad((L0 * wl).sum() + (R0 * wr).sum(), A)
+    L, R = fm.contexts(A, x)
+    L, R = L.permute(0, 3, 2, 1), R.permute(0, 3, 2, 1)
+    got, = torch.autograd.grad((L * wl).sum() + (R * wr).sum(), A)
+    assert torch.allclose(L, L0, atol=1e-12) and torch.allclose(R, R0, atol=1e-12)
+    scale = ref.abs().max()              # clamped sites carry 1/1e-6 factors: compare relative to the largest entry
+    assert torch.allclose(got, ref, rtol=1e-9, atol=(1e-8 if tiny else 1e-12) * scale)
+    if not tiny:
+        assert torch.autograd.gradcheck(lambda a: [t.sum(0) for t in fm.contexts(a, x)], (A,))
 
 
 def test_outputs_are_the_normalised_perceptron_in_the_tensor_network_features():

@@ -56,8 +56,11 @@ def test_bench_on_cuda_without_a_gpu_names_the_key(tmp_path, script):
 
 def test_fullmodel_speed_compares_the_batched_trainer_with_the_per_init_loop(tmp_path):
     out = tmp_path / "fullmodel.json"
-    proc = _bench("fullmodel_speed.py", "--epochs", 1, "--inits", 2, "--dims", 3, "--threads", 1, "--json", out)
+    proc = _bench("fullmodel_speed.py", "--epochs", 1, "--inits", 2, "--dims", 3, "--repeats", 2, "--threads", 1,
+                  "--json", out)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rec = json.loads(out.read_text())
-    assert [r["d"] for r in rec["rows"]] == [3] and rec["rows"][0]["inits"] == 2
-    assert rec["rows"][0]["speedup"] > 0 and rec["versions"]["torch"].startswith("2.13.0")
+    row = rec["rows"][0]
+    assert [r["d"] for r in rec["rows"]] == [3] and row["inits"] == 2 and len(row["speedups"]) == 2
+    assert row["speedup_min"] <= row["speedup"] <= row["speedup_max"] and row["speedup"] > 0
+    assert rec["versions"]["torch"].startswith("2.13.0")

@@ -8,8 +8,9 @@ the biases too (``TrainSettings.scale_biases``), the prediction is the argmax of
 taken on the whole training and test sets every ``eval_every`` steps (theirs: 200 at 10^5 steps).
 
 Like :mod:`grokrepro.train` for the toy model, every parameter carries a leading model axis M: one step is one
-forward pass (``baddbmm``), one backward pass and one hand-written AdamW update with per-model learning rates and
-weight decays, equal to ``torch.optim.AdamW`` on each model alone. Models that are decided (train and validation
+forward pass (``baddbmm``), one backward pass and one AdamW update with per-model learning rates and weight decays
+(PyTorch's fused AdamW kernel per group of models sharing them), equal to ``torch.optim.AdamW`` on each model alone to
+float rounding. Models that are decided (train and validation
 accuracy both past their thresholds, with ``stop_when_decided``) or whose loss is no longer finite leave the batch at
 the next evaluation. :func:`train_reference` is the plain per-model loop (``nn.Sequential`` + ``torch.optim.AdamW``,
 same init, same data stream, same evaluation); tests/unit/test_liu_mnist.py checks that both give the same numbers.
@@ -49,10 +50,9 @@ import torch
 from tqdm.auto import tqdm
 
 from grokrepro.liu2022.mnist import N_CLASSES, N_PIXELS, MnistData
-from grokrepro.train import BETA1, BETA2, adamw_tensor_, resolve_device
+from grokrepro.train import BETA1, BETA2, EPS, resolve_device
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-_CHUNK_ELEMENTS = 1 << 18  # AdamW's elementwise passes run on this many elements at a time (cache-sized)
 _EVAL_ELEMENTS = 1 << 24  # evaluation forwards hold at most this many hidden activations at once
 
 
@@ -201,6 +201,13 @@ class _Batch:
     def _flags(self) -> None:
         self.any_wd = bool((self.wd != 0).any())
         self.shared_stream = len(set(self.stream_of.tolist())) == 1
+        # AdamW's groups: for each parameter group, the models sharing (lr, weight decay), as (lr, wd, rows)
+        self.adam_groups = []
+        for lr in self.lr:
+            rows: dict = {}
+            for r, key in enumerate(zip(lr.tolist(), self.wd.tolist())):
+                rows.setdefault(key, []).append(r)
+            self.adam_groups.append([(k[0], k[1], v) for k, v in rows.items()])
 
     def select(self, keep: torch.Tensor) -> None:
         idx = keep.nonzero().squeeze(1)
@@ -222,20 +229,23 @@ def _forward(params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
 
 
 def _adamw_(b: _Batch, grads: list[torch.Tensor], step: int, dtype: torch.dtype) -> None:
-    """torch.optim.AdamW's single-tensor update (CPU path) with per-model lr and weight decay; the per-model
-    scalars are computed in float64 and rounded to the parameter type where torch rounds its Python scalars (see
-    :func:`grokrepro.train.adamw_tensor_`, the per-tensor update all trainers share)."""
-    bc1 = 1 - BETA1**step
-    bc2_sqrt = (1 - BETA2**step) ** 0.5
-    for group, idx in ((0, range(0, 4)), (1, range(4, 6))):
-        neg_step = (-(b.lr[group] / bc1)).to(dtype)
-        decay = (1 - b.lr[group] * b.wd).to(dtype)
-        if group == 0 and b.any_wd and b.w1_blank.shape[1]:
-            # zero gradient: exp_avg and exp_avg_sq stay 0 and the Adam step is exactly 0; only the decay acts
-            b.w1_blank.mul_(decay.view(-1, 1, 1))
-        for i in idx:
-            adamw_tensor_(b.params[i], grads[i], b.exp_avg[i], b.exp_avg_sq[i], neg_step, decay, b.any_wd,
-                          bc2_sqrt, _CHUNK_ELEMENTS)
+    """AdamW with per-model lr and weight decay: PyTorch's fused AdamW kernel (what ``torch.optim.AdamW(fused=True)``
+    runs: one pass over parameter, gradient and moments instead of about ten), called once per group of models that
+    share (lr, weight decay) on each parameter group, on per-model views. The loop's ``torch.optim.AdamW`` (the
+    single-tensor path) does the same arithmetic in another order: equal to float rounding (tested). The blank
+    first-layer rows have a zero gradient: their moments stay 0 and the Adam step is exactly 0, so only the decay
+    acts (per model, rounded to the parameter type)."""
+    if b.any_wd and b.w1_blank.shape[1]:
+        decay = (1 - b.lr[0] * b.wd).to(dtype)
+        b.w1_blank.mul_(decay.view(-1, 1, 1))
+    steps = torch.tensor(float(step), dtype=torch.float32, device=b.params[0].device)
+    for tensors, groups in ((range(0, 4), b.adam_groups[0]), (range(4, 6), b.adam_groups[1])):
+        for lr, wd, rows in groups:
+            sel = [(t, r) for t in tensors for r in rows]
+            torch._fused_adamw_([b.params[t].data[r] for t, r in sel], [grads[t][r] for t, r in sel],
+                                [b.exp_avg[t][r] for t, r in sel], [b.exp_avg_sq[t][r] for t, r in sel], [],
+                                [steps] * len(sel), lr=lr, beta1=BETA1, beta2=BETA2, weight_decay=wd, eps=EPS,
+                                amsgrad=False, maximize=False)
 
 
 class _Data:

@@ -261,3 +261,27 @@ def test_denormals_are_flushed_only_while_training():
     with mnist_train.flush_denormal():
         assert float(tiny * 1.0) == 0.0  # below float32's smallest normal number: flushed
     assert float(tiny * 1.0) > 0.0        # the default is back after the block
+
+
+def test_denormals_are_flushed_in_every_worker_thread_of_a_training():
+    """The trainers run through ``flushed``: with 2 intra-op threads whose pool already exists, a parallel op on
+    denormals gives zeros everywhere (with the flag set in the calling thread only, the workers' share stays
+    denormal), and nothing is flushed after it."""
+    from grokrepro.liu2022 import mnist_train
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        big = torch.full((1 << 20,), 1e-40, dtype=torch.float32)
+        assert (big * 1.0 > 0).all()                                     # the pool exists; nothing flushed
+        with mnist_train.flush_denormal():
+            calling_thread_only = int((big * 1.0 > 0).sum())
+        inside = mnist_train.flushed(lambda: int((big * 1.0 > 0).sum()))
+        assert inside == 0
+        assert (big * 1.0 > 0).all()
+        with pytest.raises(ValueError, match="handed back"):
+            mnist_train.flushed(lambda: (_ for _ in ()).throw(ValueError("handed back")))
+    finally:
+        torch.set_num_threads(n)
+    if calling_thread_only == 0:   # this machine's pool inherited the flag after all (one core): not a failure
+        pytest.skip("the calling thread's flag reached the worker threads here")

@@ -235,16 +235,21 @@ class _Chain(torch.autograd.Function):
     all sites at once. Tested against autograd through the plain recurrence (tests/unit/test_zunkovic_fullmodel.py)."""
 
     @staticmethod
+    def sites(n: int, reverse: bool) -> list:
+        """The site of chain element j, for j = 0 … n − 1."""
+        return list(range(n - 1, -1, -1) if reverse else range(n))
+
+    @staticmethod
     def forward(ctx, w, x, reverse):
         M, S, n = x.shape
         d = w.shape[1]
         xc = x.transpose(1, 2).unsqueeze(2).contiguous()                  # (M, n, 1, S)
         wt = w.transpose(1, 2).contiguous()                                # (M, 2d, d) = [w₀ᵀ; w₁ᵀ]
-        buf = x.new_zeros(M, d, n, S)
+        buf = x.new_empty(M, d, n, S)                                     # every slot but the first is written below
         norms = x.new_empty(M, max(n - 1, 0), 1, S)                        # norms[:, j]: ‖u‖ of element j + 1
-        sites = list(range(n - 1, -1, -1) if reverse else range(n))         # the site of element j
+        sites = _Chain.sites(n, reverse)
         slots, xs, rs = buf.unbind(2), xc.unbind(1), norms.unbind(1)      # views made once (the loop is short)
-        cur = slots[sites[0]]
+        cur = slots[sites[0]].zero_()
         cur[:, 0] = 1.0
         for j in range(n - 1):
             p0, p1 = torch.bmm(wt, cur).split(d, 1)                          # (M, d, S) twice
@@ -267,7 +272,7 @@ class _Chain(torch.autograd.Function):
         wv = w.view(M, d, 2, d).transpose(1, 2).reshape(M, 2 * d, d)         # [w₀; w₁]
         gus = torch.empty(M, d, n - 1, S, dtype=buf.dtype, device=buf.device)   # at the sites of c_prev
         prev_sites = slice(1, n) if reverse else slice(0, n - 1)
-        sites = list(range(n - 1, -1, -1) if reverse else range(n))
+        sites = _Chain.sites(n, reverse)
         slots, xs, rs, gos = buf.unbind(2), xc.unbind(1), norms.unbind(1), g_out.contiguous().unbind(2)
         gu_slots = gus.unbind(2)
         g = gos[sites[n - 1]]

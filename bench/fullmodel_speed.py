@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from grokrepro.io import write_json
+from grokrepro.memory import keep_freed_memory
 from grokrepro.provenance import device_description, versions
 from grokrepro.train import resolve_device
 from grokrepro.zunkovic2022 import fullmodel as fm
@@ -60,6 +61,7 @@ def main(argv=None):
     ap.add_argument("--json", default="")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
+    keep_freed_memory()     # what fm.train does on its first call; set here so that every timing (loop too) shares it
     dev = str(resolve_device(a.device))
     if dev == "cuda":
         raise SystemExit("the per-init reference loop runs on CPU only (train_reference); use --device cpu")

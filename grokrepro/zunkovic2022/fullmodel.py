@@ -50,6 +50,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from grokrepro.memory import keep_freed_memory
 from grokrepro.zunkovic2022 import automata as ca
 
 NORM_EPS = 1e-6          # the code's eps_div: normalise(v) = v / max(‖v‖, eps); h / (‖h‖ + eps)
@@ -251,11 +252,14 @@ class _Chain(torch.autograd.Function):
         slots, xs, rs = buf.unbind(2), xc.unbind(1), norms.unbind(1)      # views made once (the loop is short)
         cur = slots[sites[0]].zero_()
         cur[:, 0] = 1.0
+        # work buffers made once per chain: a fresh (M, 2d, S) result per step costs more than the step's arithmetic
+        pq, sq, cl = x.new_empty(M, 2 * d, S), x.new_empty(M, d, S), x.new_empty(M, 1, S)
+        p0, p1 = pq.split(d, 1)                                             # (M, d, S) twice
         for j in range(n - 1):
-            p0, p1 = torch.bmm(wt, cur).split(d, 1)                          # (M, d, S) twice
-            u = torch.addcmul(p0, xs[sites[j]], p1)
-            r = torch.sum(u * u, 1, keepdim=True, out=rs[j]).sqrt_()
-            cur = torch.div(u, r.clamp_min(NORM_EPS), out=slots[sites[j + 1]])
+            torch.bmm(wt, cur, out=pq)
+            u = torch.addcmul(p0, xs[sites[j]], p1, out=slots[sites[j + 1]])
+            r = torch.sum(torch.mul(u, u, out=sq), 1, keepdim=True, out=rs[j]).sqrt_()
+            cur = u.div_(torch.clamp_min(r, NORM_EPS, out=cl))
         ctx.reverse = reverse
         ctx.clamped = bool(n > 1 and (norms <= NORM_EPS).any())
         ctx.save_for_backward(w, xc, buf, norms)
@@ -275,18 +279,21 @@ class _Chain(torch.autograd.Function):
         sites = _Chain.sites(n, reverse)
         slots, xs, rs, gos = buf.unbind(2), xc.unbind(1), norms.unbind(1), g_out.contiguous().unbind(2)
         gu_slots = gus.unbind(2)
+        pq, sq, gb = buf.new_empty(M, 2 * d, S), buf.new_empty(M, d, S), buf.new_empty(M, d, S)
+        dot, cl = buf.new_empty(M, 1, S), buf.new_empty(M, 1, S)
+        q0, q1 = pq.split(d, 1)                                             # (M, d, S) twice
         g = gos[sites[n - 1]]
         for j in range(n - 1, 0, -1):
             s, sp = sites[j], sites[j - 1]
             out, r = slots[s], rs[j - 1]
-            dot = (out * g).sum(1, keepdim=True)
-            gu = torch.addcmul(g, out, dot, value=-1.0)
+            torch.sum(torch.mul(out, g, out=sq), 1, keepdim=True, out=dot)
+            gu = torch.addcmul(g, out, dot, value=-1.0, out=gu_slots[sp - prev_sites.start])
             if ctx.clamped:
-                gu = torch.where(r > NORM_EPS, gu, g)
-            gu = torch.div(gu, r.clamp_min(NORM_EPS), out=gu_slots[sp - prev_sites.start])
+                gu.copy_(torch.where(r > NORM_EPS, gu, g))
+            gu.div_(torch.clamp_min(r, NORM_EPS, out=cl))
             if j > 1:
-                q0, q1 = torch.bmm(wv, gu).split(d, 1)                       # (M, d, S) twice
-                g = torch.addcmul(q0, xs[sp], q1).add_(gos[sp])
+                torch.bmm(wv, gu, out=pq)
+                g = torch.addcmul(q0, xs[sp], q1, out=gb).add_(gos[sp])
         prev = buf[:, :, prev_sites].reshape(M, d, (n - 1) * S)
         x_prev = xc[:, prev_sites].transpose(1, 2)                          # (M, 1, n − 1, S)
         gw[..., :d] = torch.bmm(prev, gus.view(M, d, (n - 1) * S).transpose(1, 2))
@@ -450,6 +457,7 @@ def train(s: Settings, model_ids) -> Runs:
     from tqdm.auto import tqdm
 
     t0 = time.time()
+    keep_freed_memory()                 # step-sized tensors are reused from the heap, not faulted in (grokrepro.memory)
     dev = torch.device(s.device)
     ids = np.asarray(list(model_ids), dtype=np.int64)
     M, E = len(ids), s.max_epochs + 1

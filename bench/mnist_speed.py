@@ -22,8 +22,9 @@ import torch
 from side_by_side import ratio_table, timed
 
 from grokrepro.io import write_json
+from grokrepro.memory import keep_freed_memory
 from grokrepro.liu2022 import mnist
-from grokrepro.liu2022.mnist_train import MnistRun, TrainSettings, train_batched, train_reference
+from grokrepro.liu2022.mnist_train import MnistRun, TrainSettings, flushed, train_batched, train_reference
 from grokrepro.provenance import device_description, versions
 from grokrepro.train import resolve_device
 
@@ -57,6 +58,7 @@ def main(argv=None) -> None:
     ap.add_argument("--json", default="", help="also write the results to this file")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
+    keep_freed_memory()     # what the batched trainer does on its first call; here so that both sides share it
     device = str(resolve_device(a.device))
     data = mnist.load()
     cfg = TrainSettings(steps=a.steps, eval_every=a.eval_every, stop_when_decided=False, progress=False,
@@ -72,4 +74,7 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Everything, data included, in the trainers' denormal-flushing thread: the main thread then never makes an
+    # OpenMP pool of its own, and both sides compute in the only pool, as the pipeline's figure jobs do (a second
+    # live pool cuts libgomp's spinning and slows small parallel ops: the loop measured 5.8 ms per model-step so).
+    flushed(main)

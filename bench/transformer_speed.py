@@ -23,6 +23,7 @@ from side_by_side import ratio_table, timed
 
 from grokrepro import config
 from grokrepro.io import write_json
+from grokrepro.memory import keep_freed_memory
 from grokrepro.liu2022 import transformer_figures as txf
 from grokrepro.liu2022.transformer import TrainSettings, TransformerRun, train_batched, train_reference
 from grokrepro.provenance import device_description, versions
@@ -58,6 +59,7 @@ def main(argv=None) -> None:
     ap.add_argument("--json", default="", help="also write the results to this file")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
+    keep_freed_memory()     # what the batched trainer does on its first call; here so that both sides share it
     device = str(resolve_device(a.device))
     block = config.for_scale(config.load("config/config.yaml")["liu2022"]["transformer"], "paper")
     block = {**block, "fidelity": a.fidelity}

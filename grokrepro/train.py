@@ -29,6 +29,7 @@ import torch
 from tqdm.auto import tqdm
 
 from grokrepro.liu2022 import rqi as rqi_mod
+from grokrepro.memory import keep_freed_memory
 from grokrepro.liu2022.tasks import LOSSES, Task, init_run, make_task
 
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
@@ -369,6 +370,7 @@ def train_batched(runs: list[RunSpec], cfg: TrainSettings) -> TrainResult:
     Runs whose (mini)batch sizes differ are trained as one batch per size, one after the other: every reduction then
     runs over the same rows as for a single model, and each model's numbers equal the per-model loop's bit for bit.
     """
+    keep_freed_memory()                 # step-sized tensors reused from the heap, not faulted in (grokrepro.memory)
     sizes = [r.batch_size if 0 < r.batch_size < r.n_train else r.n_train for r in runs]
     groups = sorted(set(sizes))
     if len(groups) <= 1 or not cfg.exact_batches:

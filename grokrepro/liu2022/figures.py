@@ -25,6 +25,7 @@ import pandas as pd
 
 from grokrepro.liu2022 import fig2, fig12, fraction, micro, mnist_figures, plots, s3_fraction, s3_pca
 from grokrepro.liu2022 import transformer_figures as txf
+from grokrepro.liu2022.mnist_train import flushed
 
 SWEEP = "results/liu2022/fraction_sweep.csv"
 FIG4D = "results/liu2022/fig4d.csv"
@@ -128,17 +129,17 @@ def build_fig18(cfg, inputs, **kw) -> Built:
 
 
 def build_fig8a(cfg, inputs, **kw) -> Built:
-    tidy, numbers, data = mnist_figures.build_fig8a(cfg, **kw)
+    tidy, numbers, data = flushed(mnist_figures.build_fig8a, cfg, **kw)   # data and training in one thread
     return Built(tidy, numbers, data)
 
 
 def build_fig8b(cfg, inputs, **kw) -> Built:
-    tidy, numbers, data = mnist_figures.build_fig8b(cfg, **kw)
+    tidy, numbers, data = flushed(mnist_figures.build_fig8b, cfg, **kw)   # data and training in one thread
     return Built(tidy, numbers, data)
 
 
 def build_fig20(cfg, inputs, **kw) -> Built:
-    tidy, numbers, data = mnist_figures.build_fig20(cfg, **kw)
+    tidy, numbers, data = flushed(mnist_figures.build_fig20, cfg, **kw)   # data and training in one thread
     return Built(tidy, numbers, data)
 
 

@@ -51,6 +51,7 @@ import torch
 from tqdm.auto import tqdm
 
 from grokrepro.liu2022.mnist import N_CLASSES, N_PIXELS, MnistData
+from grokrepro.memory import keep_freed_memory
 from grokrepro.train import BETA1, BETA2, EPS, resolve_device
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -150,31 +151,50 @@ def flush_denormal():
         torch.set_flush_denormal(False)
 
 
+_FLUSHED_THREAD = "grokrepro-flushed"
+_flushed_queue = None
+
+
+def _flushed_worker(jobs) -> None:
+    torch.set_flush_denormal(True)
+    while True:
+        fn, args, kwargs, n, out, done = jobs.get()
+        try:
+            if torch.get_num_threads() != n:
+                torch.set_num_threads(n)
+            out["value"] = fn(*args, **kwargs)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller
+            out["error"] = e
+        finally:
+            done.set()
+
+
 def flushed(fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` with denormals flushed to zero in every thread that computes for it.
 
     ``torch.set_flush_denormal`` sets the calling thread's floating-point control word only; the intra-op worker
     threads (OpenMP, which also runs MKL's GEMMs) copy it when they are created, and the pool of the main thread
     usually exists already. Measured (2 threads, 2026-11-30): a batched GEMM on denormal weights took 1.8 s instead
-    of 14 ms with the flag set after the pool existed. So ``fn`` runs in a fresh thread that sets the flag first:
-    the thread pool its parallel regions create inherits it. Same torch thread count as the caller; the result is
-    returned and an exception re-raised in the caller."""
+    of 14 ms with the flag set after the pool existed. So ``fn`` runs in one long-lived thread of this process that
+    set the flag before it computed anything: the thread pool its parallel regions create inherits it. The thread
+    is made on first use and reused (a fresh thread per call also makes a fresh OpenMP pool per call, and every live
+    pool counts against libgomp's spin budget: measured, a 200 x 784 x 200 GEMM took 326 us in a second thread's
+    pool against 220 us in the only one). Calls from inside it run inline. Same torch thread count as the caller;
+    the result is returned and an exception re-raised in the caller."""
+    global _flushed_queue
+    import queue
     import threading
 
-    n = torch.get_num_threads()
+    if threading.current_thread().name == _FLUSHED_THREAD:
+        return fn(*args, **kwargs)
+    if _flushed_queue is None:
+        keep_freed_memory()             # before the thread exists: it then shares the main heap (grokrepro.memory)
+        _flushed_queue = queue.SimpleQueue()
+        threading.Thread(target=_flushed_worker, args=(_flushed_queue,), name=_FLUSHED_THREAD, daemon=True).start()
     out: dict = {}
-
-    def run():
-        torch.set_flush_denormal(True)
-        torch.set_num_threads(n)
-        try:
-            out["value"] = fn(*args, **kwargs)
-        except BaseException as e:  # noqa: BLE001 - handed to the caller
-            out["error"] = e
-
-    t = threading.Thread(target=run, name="flushed")
-    t.start()
-    t.join()
+    done = threading.Event()
+    _flushed_queue.put((fn, args, kwargs, torch.get_num_threads(), out, done))
+    done.wait()
     if "error" in out:
         raise out["error"]
     return out["value"]

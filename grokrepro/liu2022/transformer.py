@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from grokrepro.memory import keep_freed_memory
 from grokrepro.spikes import effective_dimension
 from grokrepro.train import BETA1, BETA2, adamw_tensor_, resolve_device
 
@@ -218,6 +219,7 @@ def train_batched(runs: list[TransformerRun], cfg: TransformerConfig, s: TrainSe
         raise ValueError("train_batched needs at least one run")
     if cfg.d_model % cfg.n_heads:
         raise ValueError(f"d_model {cfg.d_model} is not divisible by n_heads {cfg.n_heads}")
+    keep_freed_memory()                 # step-sized activations reused from the heap, not faulted in (grokrepro.memory)
     dev = resolve_device(s.device)
     train, val = (t.to(dev) for t in split(cfg))
     y = (train[:, 0] + train[:, 1]) % cfg.p

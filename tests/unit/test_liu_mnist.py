@@ -263,6 +263,25 @@ def test_denormals_are_flushed_only_while_training():
     assert float(tiny * 1.0) > 0.0        # the default is back after the block
 
 
+def test_flushed_reuses_one_thread_runs_nested_calls_inline_and_follows_the_callers_thread_count():
+    import threading
+
+    from grokrepro.liu2022 import mnist_train
+
+    n = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        first = mnist_train.flushed(lambda: (threading.get_ident(), torch.get_num_threads()))
+        torch.set_num_threads(2)
+        second = mnist_train.flushed(lambda: (threading.get_ident(), torch.get_num_threads()))
+        nested = mnist_train.flushed(lambda: mnist_train.flushed(threading.get_ident))   # would deadlock if queued
+    finally:
+        torch.set_num_threads(n)
+    assert first[0] == second[0] == nested != threading.get_ident()
+    assert (first[1], second[1]) == (1, 2)
+    assert torch.get_num_threads() == n
+
+
 def test_denormals_are_flushed_in_every_worker_thread_of_a_training():
     """The trainers run through ``flushed``: with 2 intra-op threads whose pool already exists, a parallel op on
     denormals gives zeros everywhere (with the flag set in the calling thread only, the workers' share stays

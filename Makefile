@@ -10,7 +10,7 @@ BENCH_STEPS ?= 100000
 # Quick scale runs one torch thread per job (more jobs side by side: the same numbers, sooner; what CI runs).
 SCALE_ARG := $(if $(filter-out paper,$(SCALE)),--config scale=$(SCALE)$(if $(filter quick,$(SCALE)), threads=1))
 
-.PHONY: reproduce plan test test-fast quick publish bench lint clean
+.PHONY: reproduce plan test test-fast quick publish bench lint clean gpu-wheels gpu-run publish-gpu
 
 reproduce: $(VENV)/.installed  ## everything (SCALE=paper|quick, TARGETS=one figure), after printing the plan
 	$(BIN)/python -m grokrepro.plan --scale $(SCALE) --cores $(CORES) $(TARGETS)
@@ -37,6 +37,24 @@ bench: $(VENV)/.installed  ## batched trainer vs a per-model loop, side by side
 	$(BIN)/python bench/fullmodel_speed.py
 	$(BIN)/python bench/mnist_speed.py
 	$(BIN)/python bench/transformer_speed.py
+
+# The GPU run (issue #23; bench/README.md, "The GPU run"): wheels here, the run on a lent GPU machine that has only
+# PyTorch (no venv there: the carried wheels go to /tmp/grokrepro-site), the merge here.
+BUDGET ?= 480
+GPU_OUT ?= results/gpu_run
+ARCHIVE ?= $(GPU_OUT)/gpu_run.tar.gz
+gpu-wheels: $(VENV)/.installed  ## wheels of the packages a GPU machine lacks (Python 3.12), into .whl/
+	$(BIN)/python -m grokrepro.gpu_run wheels .whl
+
+gpu-run:  ## on the GPU machine: install .whl/ there, then BUDGET seconds of check, bench and paper-scale targets
+	if [ -d .whl ]; then python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+	  --target /tmp/grokrepro-site .whl/*.whl; fi
+	PYTHONPATH=/tmp/grokrepro-site:$(CURDIR) python3 -m grokrepro.gpu_run run --budget $(BUDGET) --out $(GPU_OUT) \
+	  $(if $(OUT),--copy-to $(OUT))
+
+publish-gpu: $(VENV)/.installed  ## merge a GPU run's archive (ARCHIVE=...) into results/published
+	$(BIN)/python -m grokrepro.gpu_run merge $(ARCHIVE)
+	$(BIN)/python -m grokrepro.families
 
 lint: $(VENV)/.installed
 	$(BIN)/snakemake --lint

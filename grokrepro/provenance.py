@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import time
@@ -21,7 +22,8 @@ def git_commit() -> str:
                                capture_output=True, text=True, check=True)
         return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        # a copy of the tree without git (the GPU run's machine): the commit it was copied from, if given
+        return os.environ.get("GROKREPRO_COMMIT") or "unknown"
 
 
 def versions() -> dict[str, str]:
@@ -36,7 +38,8 @@ def versions() -> dict[str, str]:
 
 def device_description(device: torch.device) -> str:
     if device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
+        tf32 = ", TF32 matmul" if torch.backends.cuda.matmul.allow_tf32 else ""
+        return f"cuda: {torch.cuda.get_device_name(device)}{tf32}"
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

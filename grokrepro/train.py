@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -106,7 +107,10 @@ class TrainResult:
 def resolve_device(device: str) -> torch.device:
     """``auto`` picks CUDA when present; ``cuda`` without a GPU is an error naming the key."""
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and torch.cuda.is_available():
+        # TF32 matrix products only where the GPU run's check found that they move no phase (grokrepro.gpu_run)
+        torch.backends.cuda.matmul.allow_tf32 = os.environ.get("GROKREPRO_TF32") == "1"
     if device == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("config key 'device' is 'cuda' but no CUDA device is available; use 'auto' or 'cpu'")
     if device not in ("cpu", "cuda"):

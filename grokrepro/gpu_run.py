@@ -197,7 +197,8 @@ def params_per_model(cfg: dict, seed: int) -> int:
 
 def stage_bench(liu: dict, scale: str, device: torch.device, steps: int, loop_cells: int, names,
                 deadline: float = float("inf")) -> dict:
-    """Panels are started only before ``deadline`` (those left out are listed); the loop sample always runs."""
+    """Panels and loop cells are started only before ``deadline`` (those left out are listed); the first loop cell
+    always runs, so that the ratio exists."""
     from grokrepro.liu2022 import panels
     from grokrepro.reference_loop import train_one
 
@@ -223,6 +224,8 @@ def stage_bench(liu: dict, scale: str, device: torch.device, steps: int, loop_ce
     train_one(steps=5, device=str(device))
     times = []
     for i in pick:
+        if times and time.time() > deadline:
+            break
         r = cells[i]
         _sync(device)
         t = time.perf_counter()
@@ -238,7 +241,7 @@ def stage_bench(liu: dict, scale: str, device: torch.device, steps: int, loop_ce
     n_params = params_per_model(liu[CHECK_PANEL], int(liu[CHECK_PANEL]["seed"]))
     floor = 7 * n_params * 4 / bw
     per_step = out["panels"].get(CHECK_PANEL, {}).get("s_per_model_step", float("nan"))
-    out.update(loop=dict(cells=[int(i) for i in pick], seconds=times, mean_s_per_run=per_run,
+    out.update(loop=dict(cells=[int(i) for i in pick[:len(times)]], seconds=times, mean_s_per_run=per_run,
                          panel_estimate_s=loop_panel,
                          method=f"mean of {len(times)} per-run loop trainings of {CHECK_PANEL} cells (one loss) x "
                                 f"{len(cells)} cells x {n_loss} loss(es): an extrapolation"),

@@ -31,15 +31,10 @@ from grokrepro.config import PANELS, for_scale
 from grokrepro.io import write_json
 from grokrepro.liu2022 import panels
 from grokrepro.provenance import device_description, git_commit, versions
-from grokrepro.reference_loop import train_one
+from grokrepro.reference_loop import synchronize, time_cells
 from grokrepro.train import resolve_device
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _sync(device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def main() -> None:
@@ -65,10 +60,10 @@ def main() -> None:
         # quick scale times all the DAG trains (robustness seeds too); paper scale's targets are the paper seeds
         extra = list(cfg.get("robustness_seeds") or []) if args.scale == "quick" else []
         for seed in [cfg["seed"]] + extra:
-            _sync(device)
+            synchronize(device)
             t = time.perf_counter()
             runs = panels.run_panel(cfg, liu["phases"], args.scale, seed, device=str(device), progress=False)
-            _sync(device)
+            synchronize(device)
             dt = time.perf_counter() - t
             key = name if seed == cfg["seed"] else f"{name}_seed{seed}"
             out["panels"][key] = dict(seconds=dt, runs=len(runs), steps=int(cfg["steps"]))
@@ -78,16 +73,7 @@ def main() -> None:
     cfg = dict(liu["fig6b"], steps=args.steps or liu["fig6b"]["steps"])
     cells = panels.panel_runs(cfg, args.scale, 58)
     pick = np.linspace(0, len(cells) - 1, args.loop_sample).round().astype(int)
-    train_one(steps=5, device=str(device))  # warm-up
-    times = []
-    for i in pick:
-        r = cells[i]
-        _sync(device)
-        t = time.perf_counter()
-        train_one(seed=r.seed, lr_repr=r.lr_repr, lr_decoder=r.lr_decoder, wd_decoder=r.wd_decoder, steps=cfg["steps"],
-                  stop_when_decided=True, device=str(device))
-        _sync(device)
-        times.append(time.perf_counter() - t)
+    times = time_cells([cells[i] for i in pick], cfg["steps"], str(device))
     loop_panel = float(np.mean(times)) * len(cells)
     batched = out["panels"].get("fig6b", {}).get("seconds", np.nan)
     out.update(loop_sample=[int(i) for i in pick], loop_seconds=times, loop_fig6b_estimate_s=loop_panel,

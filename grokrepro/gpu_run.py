@@ -50,6 +50,7 @@ import yaml
 from grokrepro import io
 from grokrepro.config import for_scale
 from grokrepro.provenance import ROOT, device_description, git_commit, versions
+from grokrepro.reference_loop import synchronize, time_cells
 
 STAGES = ("check", "bench", "targets")
 # Paper-scale targets, furthest below paper scale in the published snapshot first (bench/README.md, GPU run):
@@ -112,22 +113,13 @@ def _check_cells(cfg: dict, scale: str, n: int, steps: int):
 
 
 def _train_cells(runs, cfg: dict, phase_cfg: dict, steps: int, device: str) -> pd.DataFrame:
-    from grokrepro.liu2022 import phases
-    from grokrepro.train import TrainSettings, train_batched
+    from grokrepro.liu2022 import panels
 
-    parts = []
-    for loss in cfg["losses"]:
-        s = TrainSettings(task=cfg["task"], loss=loss, flavour="notebook", steps=steps,
-                          acc_threshold=phase_cfg["acc_threshold"], stop_when_decided=True, device=device,
-                          progress=False)
-        res = train_batched(list(runs), s).summary
-        df = res[["train_step", "val_step"]].astype(float).reset_index(drop=True)
-        df.insert(0, "loss", loss)
-        parts.append(df)
-    df = pd.concat(parts, ignore_index=True)
-    df["phase"] = phases.classify(df.train_step, df.val_step, budget=steps, gap=phase_cfg["gap"],
-                                  mode=phase_cfg["mode"])
-    return df
+    df = panels.run_panel(dict(cfg, steps=steps), phase_cfg, "paper", int(cfg["seed"]), device=device,
+                          progress=False, runs=list(runs))
+    out = df[["loss", "train_step", "val_step", "phase"]].copy()
+    out[["train_step", "val_step"]] = out[["train_step", "val_step"]].astype(float)
+    return out
 
 
 def stage_check(liu: dict, scale: str, device: torch.device, n_cells: int, steps: int) -> dict:
@@ -165,11 +157,6 @@ def _set_tf32(on: bool) -> None:
 # ------------------------------------------------------------------------------------------------ bench
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
 def copy_bandwidth(device: torch.device, mbytes: int = 256, repeats: int = 5) -> float:
     """Bytes per second of a device-to-device copy (read + write counted), the best of ``repeats``."""
     n = mbytes * (1 << 20) // 4
@@ -177,10 +164,10 @@ def copy_bandwidth(device: torch.device, mbytes: int = 256, repeats: int = 5) ->
     b = torch.empty_like(a)
     best = float("inf")
     for _ in range(repeats + 1):
-        _sync(device)
+        synchronize(device)
         t = time.perf_counter()
         b.copy_(a)
-        _sync(device)
+        synchronize(device)
         best = min(best, time.perf_counter() - t)
     return 2 * a.numel() * 4 / best
 
@@ -200,7 +187,6 @@ def stage_bench(liu: dict, scale: str, device: torch.device, steps: int, loop_ce
     """Panels and loop cells are started only before ``deadline`` (those left out are listed); the first loop cell
     always runs, so that the ratio exists."""
     from grokrepro.liu2022 import panels
-    from grokrepro.reference_loop import train_one
 
     out = dict(steps=steps, panels={}, skipped_panels=[])
     panels.run_panel(dict(liu[CHECK_PANEL], steps=5), liu["phases"], scale, 58, device=str(device), progress=False)
@@ -209,10 +195,10 @@ def stage_bench(liu: dict, scale: str, device: torch.device, steps: int, loop_ce
             out["skipped_panels"].append(name)
             continue
         cfg = dict(liu[name], steps=steps)
-        _sync(device)
+        synchronize(device)
         t = time.perf_counter()
         runs = panels.run_panel(cfg, liu["phases"], scale, int(cfg["seed"]), device=str(device), progress=False)
-        _sync(device)
+        synchronize(device)
         dt = time.perf_counter() - t
         model_steps = float(runs.last_step.fillna(steps).clip(lower=1).sum())
         out["panels"][name] = dict(seconds=dt, runs=int(len(runs)), model_steps=model_steps,
@@ -221,18 +207,7 @@ def stage_bench(liu: dict, scale: str, device: torch.device, steps: int, loop_ce
     cfg = dict(liu[CHECK_PANEL], steps=steps)
     cells = panels.panel_runs(cfg, scale, int(cfg["seed"]))
     pick = np.linspace(0, len(cells) - 1, max(1, loop_cells)).round().astype(int)
-    train_one(steps=5, device=str(device))
-    times = []
-    for i in pick:
-        if times and time.time() > deadline:
-            break
-        r = cells[i]
-        _sync(device)
-        t = time.perf_counter()
-        train_one(seed=r.seed, lr_repr=r.lr_repr, lr_decoder=r.lr_decoder, wd_decoder=r.wd_decoder, steps=steps,
-                  stop_when_decided=True, device=str(device))
-        _sync(device)
-        times.append(time.perf_counter() - t)
+    times = time_cells([cells[i] for i in pick], steps, str(device), deadline)
     per_run = float(np.mean(times))
     n_loss = len(cfg["losses"])
     loop_panel = per_run * len(cells) * n_loss
@@ -465,6 +440,7 @@ def merge(archive: Path, published: Path, allow_quick: bool = False) -> dict:
     same claims. A quick-scale archive (the command's CPU test) is refused unless ``allow_quick``."""
     from grokrepro import claims as claims_mod
     from grokrepro import report
+    from grokrepro.publish import robustness_sections
 
     if not archive.is_file():
         raise GpuRunError(f"archive not found: {archive}")
@@ -495,8 +471,7 @@ def merge(archive: Path, published: Path, allow_quick: bool = False) -> dict:
         new = {r.claim_id.iloc[0] for r in records}
         table = claims_mod.gather([table[~table.claim_id.isin(new)], *records]) if records else table
         io.write_csv(table, published / "claims.csv")
-        sections = _robustness_sections(published)
-        io.write_text(claims_mod.scorecard_markdown(table, sections), published / "CLAIMS.md")
+        io.write_text(claims_mod.scorecard_markdown(table, robustness_sections(published)), published / "CLAIMS.md")
         prov_path = published / "provenance.json"
         prov = json.loads(prov_path.read_text()) if prov_path.exists() else {}
         figures = prov.setdefault("figures", {})
@@ -509,13 +484,6 @@ def merge(archive: Path, published: Path, allow_quick: bool = False) -> dict:
         if (published / "REPORT.md").exists():
             report.build(published, published / "REPORT.md")
     return dict(copied=copied, claims=sorted(new))
-
-
-def _robustness_sections(published: Path) -> list[str]:
-    from grokrepro.liu2022.fig6 import robustness_markdown
-
-    robust = [pd.read_csv(f) for f in sorted(published.glob("liu2022/*_robustness_numbers.csv"))]
-    return [robustness_markdown(pd.concat(robust, ignore_index=True))] if robust else []
 
 
 def _device(name: str) -> torch.device:

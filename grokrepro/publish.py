@@ -41,6 +41,12 @@ def cpu_fidelity_allowed(figure: str) -> bool:
 PENDING = "paper-scale run pending: its inputs were not produced in the published run"
 
 
+def robustness_sections(results: Path) -> list[str]:
+    """The scorecard's extra section: the Fig 6 robustness table, from the run's (or snapshot's) numbers files."""
+    robust = [pd.read_csv(f) for f in sorted(results.glob("liu2022/*_robustness_numbers.csv"))]
+    return [robustness_markdown(pd.concat(robust, ignore_index=True))] if robust else []
+
+
 def _partial_scorecard(results: Path) -> None:
     records = [pd.read_csv(f, keep_default_na=False) for f in sorted((results / "claims").glob("*.csv"))]
     # a not_run record written before its claim's evaluator landed is stale: the claim is pending, not unimplemented
@@ -54,9 +60,7 @@ def _partial_scorecard(results: Path) -> None:
             records.append(pd.DataFrame([rec.row()]))
     table = claims_mod.gather(records)
     io.write_csv(table, results / "claims.csv")
-    robust = [pd.read_csv(f) for f in sorted(results.glob("liu2022/*_robustness_numbers.csv"))]
-    sections = [robustness_markdown(pd.concat(robust, ignore_index=True))] if robust else []
-    io.write_text(claims_mod.scorecard_markdown(table, sections), results / "CLAIMS.md")
+    io.write_text(claims_mod.scorecard_markdown(table, robustness_sections(results)), results / "CLAIMS.md")
     figures = {}
     for f in sorted(results.glob("*/**/*_provenance.json")):
         rec = json.loads(f.read_text())

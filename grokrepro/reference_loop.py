@@ -84,3 +84,29 @@ def train_one(seed=58, n_train=45, lr_repr=1e-3, lr_decoder=1e-4, wd_decoder=0.0
             break
     return dict(train_step=train_step, val_step=val_step, embeddings=emb.detach().cpu().clone(),
                 losses=np.array(losses), decoder=[t.detach().cpu().clone() for t in model.parameters()])
+
+
+def synchronize(device) -> None:
+    """Wait for the device's queued work (CUDA), so that a wall-clock timing covers it."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_cells(cells, steps: int, device: str, deadline: float = float("inf")) -> list[float]:
+    """Seconds of :func:`train_one` (early stopping on) for each of ``cells`` (RunSpecs), one after another on
+    ``device``, after a 5-step warm-up; cells after the first start only before ``deadline`` (``time.time()``).
+    The per-run loop side of the panel benchmarks (bench/panel_speed.py, grokrepro.gpu_run)."""
+    import time
+
+    train_one(steps=5, device=str(device))
+    times = []
+    for r in cells:
+        if times and time.time() > deadline:
+            break
+        synchronize(device)
+        t = time.perf_counter()
+        train_one(seed=r.seed, lr_repr=r.lr_repr, lr_decoder=r.lr_decoder, wd_decoder=r.wd_decoder, steps=steps,
+                  stop_when_decided=True, device=str(device))
+        synchronize(device)
+        times.append(time.perf_counter() - t)
+    return times

@@ -74,15 +74,16 @@ def panel_runs(cfg: dict, scale: str, seed: int) -> list[RunSpec]:
 
 def run_panel(cfg: dict, phase_cfg: dict, scale: str, seed: int, *, device="cpu", progress=True,
               desc: str = "panel", checkpoint_dir: str | Path | None = None, checkpoint_every_s: float = 600.0,
-              checkpoint_key: str = "") -> pd.DataFrame:
+              checkpoint_key: str = "", runs: list[RunSpec] | None = None) -> pd.DataFrame:
     """Train every cell of the panel for every loss (one batched program per loss). One row per run
     (``RUN_COLUMNS``); steps are missing where the threshold was not reached within ``steps``.
 
     With ``checkpoint_dir`` each loss's training is saved there (``<loss>.pt``) every ``checkpoint_every_s`` seconds
     and resumed from it by a later call (see ``TrainSettings.checkpoint``); the caller deletes the folder once the
-    table is written. ``attrs["resumed_from"]`` maps each resumed loss to the steps it resumed at."""
+    table is written. ``attrs["resumed_from"]`` maps each resumed loss to the steps it resumed at. ``runs``: train
+    these instead of the panel's grid (a few of its cells, say)."""
     steps = int(cfg["steps"])
-    runs = panel_runs(cfg, scale, seed)
+    runs = panel_runs(cfg, scale, seed) if runs is None else runs
     parts, resumed = [], {}
     for loss in cfg["losses"]:
         settings = TrainSettings(

@@ -28,7 +28,7 @@ class Family:
     paper: str
     name: str
     claims: tuple[str, ...]
-    target: str  # a figure target, or the issue that will add the family
+    target: str  # a figure target
 
 
 def _ids(prefix: str, *ranges: tuple[int, int]) -> tuple[str, ...]:
@@ -43,14 +43,14 @@ FAMILIES = (
            "results/liu2022/fig6b.pdf"),
     Family("Liu", "2D embeddings, permutation group S3 (Figs 2, 17, 18)", _ids("L", (39, 40), (42, 42)),
            "results/liu2022/fig18.pdf"),
-    Family("Liu", "Transformer (Figs 1, 7, 21, 22)", _ids("L", (24, 29)), "issue #22"),
-    Family("Liu", "MNIST (Figs 8, 19, 20; cpu fidelity)", _ids("L", (30, 32), (41, 41)), "results/liu2022/fig8b.pdf"),
+    Family("Liu", "Transformer (Figs 1, 7, 21, 22)", _ids("L", (24, 29)), "results/liu2022/fig7_right.pdf"),
+    Family("Liu", "MNIST (Figs 8, 19, 20)", _ids("L", (30, 32), (41, 41)), "results/liu2022/fig8b.pdf"),
     Family("Žunkovič", "1D exponential model (Eqs 6-16, Figs 2-3)", _ids("Z", (1, 12)),
            "results/zunkovic2022/fig2.pdf"),
     Family("Žunkovič", "D-ball perceptron (Eqs 23-50, Figs 5-6)", _ids("Z", (13, 25)), "results/zunkovic2022/fig5.pdf"),
     Family("Žunkovič", "Cellular automata, tensor network, fixed attention (Figs 8-13, Table 1)", _ids("Z", (26, 34)),
            "results/zunkovic2022/fig10.pdf"),
-    Family("Žunkovič", "Full tensor-network model (Figs 14-18, App D; cpu fidelity)", _ids("Z", (35, 43)),
+    Family("Žunkovič", "Full tensor-network model (Figs 14-18, App D)", _ids("Z", (35, 43)),
            "results/zunkovic2022/fig14.pdf"),
     Family("Žunkovič", "Teacher-student perceptron (p. 18)", _ids("Z", (44, 44)),
            "results/zunkovic2022/perceptron.pdf"),
@@ -68,6 +68,19 @@ def _span(ids: tuple[str, ...]) -> str:
     return ", ".join(runs)
 
 
+def label(fam: Family, claims: pd.DataFrame) -> str:
+    """The family's name, with the fidelity of its claim records when any of them is not ``paper`` (read from the
+    scorecard's ``scale`` column, so the table cannot call an in-between snapshot paper scale)."""
+    if "scale" not in claims:
+        return fam.name
+    scales = claims.set_index("claim_id").scale.reindex(list(fam.claims)).dropna()
+    other = sorted({s for s in scales if s and s != "paper"})
+    if not other:
+        return fam.name
+    tag = " and ".join(other) + " fidelity"
+    return f"{fam.name[:-1]}; {tag})" if fam.name.endswith(")") else f"{fam.name} ({tag})"
+
+
 def verdict_table(claims: pd.DataFrame) -> str:
     """Markdown: one row per family with the count of each verdict in ``claims`` (a scorecard table)."""
     verdicts = claims.set_index("claim_id").verdict
@@ -76,8 +89,7 @@ def verdict_table(claims: pd.DataFrame) -> str:
     for fam in FAMILIES:
         counts = verdicts.reindex(list(fam.claims)).value_counts()
         span = _span(fam.claims)
-        target = fam.target if fam.target.startswith("issue") else f"`{fam.target}`"
-        cells = [fam.paper, fam.name, f"{span} ({len(fam.claims)})", target,
+        cells = [fam.paper, label(fam, claims), f"{span} ({len(fam.claims)})", f"`{fam.target}`",
                  *(str(counts.get(v, 0)) if counts.get(v, 0) else "" for v in VERDICTS)]
         lines.append("| " + " | ".join(cells) + " |")
     total = verdicts.value_counts()

@@ -3,6 +3,7 @@ claim-family table is the committed scorecard's, and no table cell in the docs i
 
 import re
 import subprocess
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -67,3 +68,20 @@ def test_readme_first_screen_has_both_commands_with_times():
     for needed in ("make reproduce", "make test", "make test-fast", "SCALE=quick", "2 CPU cores", "GPU",
                    "results/published/CLAIMS.md"):
         assert needed in first, needed
+
+
+def test_every_family_names_a_target_the_snapshot_holds():
+    for fam in families.FAMILIES:
+        if fam.target.startswith("results/claims/"):
+            assert Path(fam.target).stem in fam.claims, fam
+        else:
+            assert (ROOT / "results" / "published" / Path(fam.target).relative_to("results")).is_file(), fam
+
+
+def test_family_label_names_a_fidelity_below_paper_scale():
+    fam = next(f for f in families.FAMILIES if f.name.startswith("Transformer"))
+    claims = pd.DataFrame({"claim_id": claim_ids(), "verdict": "reproduced", "scale": "paper"})
+    assert families.label(fam, claims) == fam.name
+    claims.loc[claims.claim_id == "L-26", "scale"] = "cpu"
+    assert families.label(fam, claims) == "Transformer (Figs 1, 7, 21, 22; cpu fidelity)"
+    assert "cpu fidelity" in families.verdict_table(claims)

@@ -146,6 +146,27 @@ def _dropout(x, rates: torch.Tensor, gens: list[torch.Generator] | None):
     return x * torch.stack(masks)
 
 
+def _attention(qh, kh, vh, mask):
+    """Self-attention of (M, B, T, H, dh) queries, keys and values, (M, B, T, H, dh) out; ``mask`` (T, T) True where a
+    position may not attend (None: no mask). The sequence is short (T = 2): broadcast products over (t, s) instead of
+    B x H batched T x T matrix products."""
+    scores = (qh[:, :, :, None] * kh[:, :, None]).sum(-1) / math.sqrt(qh.shape[-1])      # (M, B, T, S, H)
+    if mask is not None:
+        scores = scores.masked_fill(mask[:, :, None], float("-inf"))
+    probs = scores.softmax(3)
+    return (probs[..., None] * vh[:, :, None]).sum(3)
+
+
+def _attention_causal_pair(qh, kh, vh, mask=None):
+    """:func:`_attention` for the causal mask of a pair (T = 2), without the masked work: position 0 sees only itself
+    (its softmax is exactly (1, 0), its output exactly v_0) and position 1 both; the same numbers, forward and
+    backward, in a quarter of the broadcast products (tests/unit/test_liu_transformer.py)."""
+    q1 = qh[:, :, 1]
+    scores = (q1[:, :, None] * kh).sum(-1) / math.sqrt(qh.shape[-1])                    # (M, B, S, H)
+    probs = scores.softmax(2)
+    return torch.stack([vh[:, :, 0], (probs[..., None] * vh).sum(2)], 2)
+
+
 def forward(params: dict[str, torch.Tensor], pairs: torch.Tensor, cfg: TransformerConfig, rates: torch.Tensor,
             gens: list[torch.Generator] | None = None) -> torch.Tensor:
     """Logits (M, B, p) of the batch ``pairs`` (B, 2) for every model; ``gens``: dropout generators (training)."""
@@ -159,12 +180,8 @@ def forward(params: dict[str, torch.Tensor], pairs: torch.Tensor, cfg: Transform
         h = _ln(x, params[q + "ln1_w"], params[q + "ln1_b"])
         qkv = torch.einsum("mbtd,mde->mbte", h, params[q + "qkv_w"]) + params[q + "qkv_b"][:, None, None]
         qh, kh, vh = (t.reshape(M, B, T, H, dh) for t in qkv.split(d, -1))
-        # a sequence of T = 2: broadcast products over (t, s) instead of B x H batched 2 x 2 matrix products
-        scores = (qh[:, :, :, None] * kh[:, :, None]).sum(-1) / math.sqrt(dh)      # (M, B, T, S, H)
-        if mask is not None:
-            scores = scores.masked_fill(mask[:, :, None], float("-inf"))
-        probs = scores.softmax(3)
-        att = (probs[..., None] * vh[:, :, None]).sum(3).reshape(M, B, T, d)
+        att = (_attention_causal_pair if mask is not None and T == 2 else _attention)(qh, kh, vh, mask)
+        att = att.reshape(M, B, T, d)
         att = torch.einsum("mbtd,mde->mbte", att, params[q + "out_w"]) + params[q + "out_b"][:, None, None]
         x = x + _dropout(att, rates, gens)
         h = _ln(x, params[q + "ln2_w"], params[q + "ln2_b"])

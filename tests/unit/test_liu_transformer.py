@@ -49,3 +49,19 @@ def test_bad_shapes_are_refused():
         tf.train_batched(RUNS[:1], tf.TransformerConfig(p=7, d_model=10, n_heads=3), STEPS)
     with pytest.raises(ValueError, match="train_fraction"):
         tf.split(tf.TransformerConfig(p=7, train_fraction=1.0))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_causal_pair_attention_is_the_masked_attention_bit_for_bit(dtype):
+    """The pair shortcut skips the masked work only: outputs and all three gradients are equal, not just close."""
+    g = torch.Generator().manual_seed(1)
+    q, k, v = (torch.randn(3, 40, 2, 4, 8, generator=g, dtype=dtype).requires_grad_(True) for _ in range(3))
+    w = torch.randn(3, 40, 2, 4, 8, generator=g, dtype=dtype)
+    mask = torch.triu(torch.ones(2, 2, dtype=torch.bool), 1)
+    full = tf._attention(q, k, v, mask)
+    pair = tf._attention_causal_pair(q, k, v, mask)
+    assert torch.equal(full, pair)
+    for a, b in zip(torch.autograd.grad((full * w).sum(), (q, k, v)), torch.autograd.grad((pair * w).sum(), (q, k, v))):
+        assert torch.equal(a, b)
+    # and position 0 of the unmasked attention is not v_0: the shortcut is specific to the causal mask
+    assert not torch.equal(tf._attention(q, k, v, None)[:, :, 0], v[:, :, 0])

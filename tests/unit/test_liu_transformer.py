@@ -65,3 +65,13 @@ def test_the_causal_pair_attention_is_the_masked_attention_bit_for_bit(dtype):
         assert torch.equal(a, b)
     # and position 0 of the unmasked attention is not v_0: the shortcut is specific to the causal mask
     assert not torch.equal(tf._attention(q, k, v, None)[:, :, 0], v[:, :, 0])
+
+
+def test_affine_is_the_per_model_product_plus_bias():
+    g = torch.Generator().manual_seed(2)
+    x, w, b = torch.randn(3, 5, 2, 4, generator=g), torch.randn(3, 4, 6, generator=g), torch.randn(3, 6, generator=g)
+    want = torch.stack([x[m] @ w[m] + b[m] for m in range(3)])
+    got = tf._affine(x, w, b)
+    assert got.shape == (3, 5, 2, 6)
+    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(tf._affine(x.reshape(3, 10, 4), w, b), want.reshape(3, 10, 6), rtol=1e-6, atol=1e-6)

@@ -47,6 +47,18 @@ def time_loop(runs, cfg, data) -> float:
                  lambda: [train_reference(r, cfg, data) for r in runs])
 
 
+def measure(ks, steps: int, eval_every: int, device: str, dtype: str = "float32") -> dict:
+    """The side-by-side table for each K in ``ks`` on ``device`` (also the GPU run's)."""
+    data = mnist.load()
+    cfg = TrainSettings(steps=steps, eval_every=eval_every, stop_when_decided=False, progress=False, dtype=dtype,
+                        device=device)
+    print(f"device: {device_description(torch.device(device))}; {dtype}; steps per model: {steps}; "
+          f"evaluation every {eval_every}; data: {data.source}")
+    rows = ratio_table(ks, steps, lambda k: time_loop(cells(k), cfg, data), lambda k: time_batched(cells(k), cfg, data))
+    return dict(device=device_description(torch.device(device)), threads=torch.get_num_threads(), dtype=dtype,
+                steps=steps, eval_every=eval_every, data=data.source, rows=rows)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=200)
@@ -59,18 +71,9 @@ def main(argv=None) -> None:
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     keep_freed_memory()     # what the batched trainer does on its first call; here so that both sides share it
-    device = str(resolve_device(a.device))
-    data = mnist.load()
-    cfg = TrainSettings(steps=a.steps, eval_every=a.eval_every, stop_when_decided=False, progress=False,
-                        dtype=a.dtype, device=device)
-    print(f"device: {device_description(torch.device(device))}; {a.dtype}; steps per model: {a.steps}; "
-          f"evaluation every {a.eval_every}; data: {data.source}")
-    rows = ratio_table(a.ks, a.steps, lambda k: time_loop(cells(k), cfg, data),
-                       lambda k: time_batched(cells(k), cfg, data))
+    res = measure(a.ks, a.steps, a.eval_every, str(resolve_device(a.device)), a.dtype)
     if a.json:
-        write_json(dict(device=device_description(torch.device(device)), threads=a.threads, dtype=a.dtype,
-                        steps=a.steps, eval_every=a.eval_every, data=data.source, versions=versions(), rows=rows),
-                   a.json)
+        write_json(dict(res, versions=versions()), a.json)
 
 
 if __name__ == "__main__":

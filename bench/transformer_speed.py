@@ -26,7 +26,7 @@ from grokrepro.io import write_json
 from grokrepro.memory import keep_freed_memory
 from grokrepro.liu2022 import transformer_figures as txf
 from grokrepro.liu2022.transformer import TrainSettings, TransformerRun, train_batched, train_reference
-from grokrepro.provenance import device_description, versions
+from grokrepro.provenance import ROOT, device_description, versions
 from grokrepro.train import resolve_device
 
 
@@ -43,8 +43,23 @@ def time_batched(runs, mcfg, s) -> float:
 
 
 def time_loop(runs, mcfg, s) -> float:
-    return timed(s.device, lambda: train_reference(runs[0], mcfg, TrainSettings(steps=3, eval_every=3, progress=False)),
+    return timed(s.device, lambda: train_reference(runs[0], mcfg, TrainSettings(steps=3, eval_every=3, progress=False,
+                                                                              device=s.device)),
                  lambda: [train_reference(r, mcfg, s) for r in runs])
+
+
+def measure(ks, steps: int, eval_every: int, fidelity: str, device: str) -> dict:
+    """The side-by-side table for each K in ``ks`` at a fidelity's architecture on ``device`` (also the GPU run's)."""
+    block = config.for_scale(config.load(ROOT / "config" / "config.yaml")["liu2022"]["transformer"], "paper")
+    block = {**block, "fidelity": fidelity}
+    mcfg = txf.model_config(block)
+    s = TrainSettings(steps=steps, eval_every=eval_every, progress=False, device=device)
+    arch = txf.preset(block)["arch"]
+    print(f"device: {device_description(torch.device(device))}; threads {torch.get_num_threads()}; {fidelity} "
+          f"architecture {arch}; steps per run: {steps}; evaluation every {eval_every}")
+    rows = ratio_table(ks, steps, lambda k: time_loop(cells(k), mcfg, s), lambda k: time_batched(cells(k), mcfg, s))
+    return dict(device=device_description(torch.device(device)), threads=torch.get_num_threads(), fidelity=fidelity,
+                architecture=arch, steps=steps, eval_every=eval_every, rows=rows)
 
 
 def main(argv=None) -> None:
@@ -53,26 +68,15 @@ def main(argv=None) -> None:
     ap.add_argument("--eval-every", type=int, default=50)
     ap.add_argument("--ks", type=int, nargs="+", default=[1, 16])
     ap.add_argument("--fidelity", default="cpu", choices=["quick", "cpu", "paper"])
-    ap.add_argument("--device", default="cpu", choices=["cpu"],
-                    help="the per-run reference trains on the CPU; the batched trainer's GPU time is issue #23's")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or auto: both sides train there")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default="", help="also write the results to this file")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     keep_freed_memory()     # what the batched trainer does on its first call; here so that both sides share it
-    device = str(resolve_device(a.device))
-    block = config.for_scale(config.load("config/config.yaml")["liu2022"]["transformer"], "paper")
-    block = {**block, "fidelity": a.fidelity}
-    mcfg = txf.model_config(block)
-    s = TrainSettings(steps=a.steps, eval_every=a.eval_every, progress=False, device=device)
-    arch = txf.preset(block)["arch"]
-    print(f"device: {device_description(torch.device(device))}; threads {a.threads}; {a.fidelity} architecture "
-          f"{arch}; steps per run: {a.steps}; evaluation every {a.eval_every}")
-    rows = ratio_table(a.ks, a.steps, lambda k: time_loop(cells(k), mcfg, s), lambda k: time_batched(cells(k), mcfg, s))
+    res = measure(a.ks, a.steps, a.eval_every, a.fidelity, str(resolve_device(a.device)))
     if a.json:
-        write_json(dict(device=device_description(torch.device(device)), threads=a.threads, fidelity=a.fidelity,
-                        architecture=arch, steps=a.steps, eval_every=a.eval_every, versions=versions(), rows=rows),
-                   a.json)
+        write_json(dict(res, versions=versions()), a.json)
 
 
 if __name__ == "__main__":

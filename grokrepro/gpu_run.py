@@ -17,7 +17,9 @@ is ``<out>/state.json``, so a second call continues where the first stopped):
    device, against a per-run loop (``reference_loop.train_one``) on ``--loop-cells`` cells of Fig 6b on the same
    device, whose mean time times the panel's cell count estimates the loop's panel (stated as an extrapolation).
    Per model-step time is set against the optimiser's memory-traffic floor: Adam reads and writes about seven
-   arrays of the parameters' size a step, at the device's copy bandwidth measured here.
+   arrays of the parameters' size a step, at the device's copy bandwidth measured here. Then issues #21 and #22's
+   side-by-side benches on the device (``trainers``): 64 MNIST MLPs (``--mnist-steps``) and 16 paper-architecture
+   transformer runs (``--tx-steps``), each batched against its per-model loop.
 3. ``targets``: paper-scale Snakemake targets in :data:`PRIORITY` order (the figures whose published fidelity is
    furthest below paper scale first), each with the claim records that read it, run by Snakemake in
    ``<out>/work`` (``device`` as given, progress off). A target that the budget cuts off is finished by the next
@@ -227,6 +229,27 @@ def stage_bench(liu: dict, scale: str, device: torch.device, steps: int, loop_ce
     return out
 
 
+def stage_trainers(scale: str, device: torch.device, mnist_steps: int, tx_steps: int,
+                   deadline: float = float("inf")) -> dict:
+    """Issues #21 and #22's side-by-side benches on the device: the batched MNIST trainer at 64 models and the batched
+    transformer at 16 runs (the paper architecture; quick's at quick scale) against their per-model loops
+    (bench/mnist_speed.py, bench/transformer_speed.py; evaluated as there: MNIST at the start and the end, the
+    transformer also half-way). Each is started only before ``deadline``."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import mnist_speed
+    import transformer_speed
+
+    out, dev = dict(skipped=[]), str(device)
+    for name, measure in (("mnist", lambda: mnist_speed.measure([64], mnist_steps, mnist_steps, dev)),
+                          ("transformer", lambda: transformer_speed.measure(
+                              [16], tx_steps, max(1, tx_steps // 2), "paper" if scale == "paper" else "quick", dev))):
+        if time.time() > deadline:
+            out["skipped"].append(name)
+            continue
+        out[name] = measure()
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ targets
 
 
@@ -399,6 +422,9 @@ def run(args) -> Path:
         state["bench"] = stage_bench(liu, args.scale, device, args.bench_steps, args.loop_cells, args.panels,
                                      deadline)
         save()
+    if "bench" in args.stages and "trainers" not in state and time.time() < deadline:
+        state["trainers"] = stage_trainers(args.scale, device, args.mnist_steps, args.tx_steps, deadline)
+        save()
     if "targets" in args.stages:
         if state.get("check", {}).get("passed", "check" not in args.stages):
             tf32 = bool(state.get("check", {}).get("tf32_for_targets"))
@@ -511,6 +537,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--bench-steps", type=int, default=100_000)
     r.add_argument("--loop-cells", type=int, default=3)
     r.add_argument("--panels", nargs="+", default=["fig6a", "fig6b", "fig6c", "fig6d"])
+    r.add_argument("--mnist-steps", type=int, default=200, help="bench: steps of each of the 64 MNIST models")
+    r.add_argument("--tx-steps", type=int, default=100, help="bench: steps of each of the 16 transformer runs")
     r.add_argument("--targets", nargs="+", default=list(PRIORITY), help="figure stems, in the order to run them")
     r.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     r.add_argument("--threads", type=int, default=min(8, os.cpu_count() or 1))

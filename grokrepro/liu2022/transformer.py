@@ -317,16 +317,18 @@ class TransformerNet(torch.nn.Module):
 
 
 def train_reference(run: TransformerRun, cfg: TransformerConfig, s: TrainSettings) -> TrainResult:
-    """One run, the plain way: :class:`TransformerNet` + ``torch.optim.AdamW`` (two groups), full batch."""
-    train, val = split(cfg)
+    """One run, the plain way: :class:`TransformerNet` + ``torch.optim.AdamW`` (two groups), full batch, on
+    ``s.device``."""
+    dev = resolve_device(s.device)
+    train, val = (t.to(dev) for t in split(cfg))
     y = (train[:, 0] + train[:, 1]) % cfg.p
-    net = TransformerNet(init_params(run.seed, cfg), cfg)
+    net = TransformerNet(init_params(run.seed, cfg), cfg).to(dev)
     emb_params = [p for k, p in zip(net.names, net.params) if k in EMBED]
     dec_params = [p for k, p in zip(net.names, net.params) if k not in EMBED]
     opt = torch.optim.AdamW([{"params": emb_params, "lr": run.lr_embed, "weight_decay": run.wd_embed},
                              {"params": dec_params, "lr": run.lr_decoder, "weight_decay": run.wd_decoder}],
                             foreach=False)
-    gen = torch.Generator().manual_seed(int(run.seed))
+    gen = torch.Generator(device=dev).manual_seed(int(run.seed))
     rows = []
     for step in range(s.steps + 1):
         if step % s.eval_every == 0 or step == s.steps:

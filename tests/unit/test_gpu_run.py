@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from conftest import ROOT
 from grokrepro import gpu_run, provenance
@@ -84,10 +85,16 @@ def test_git_commit_falls_back_to_the_commit_the_tree_was_copied_from(monkeypatc
     assert provenance.git_commit() == "unknown"
 
 
+def test_trainer_benches_past_the_deadline_are_skipped_not_run():
+    assert gpu_run.stage_trainers("quick", torch.device("cpu"), 2, 2, deadline=time.time() - 1) == \
+        dict(skipped=["mnist", "transformer"])
+
+
 def _run(out, budget, *extra):
     return gpu_run.main(["run", "--budget", str(budget), "--device", "cpu", "--scale", "quick", "--check-cells", "2",
                          "--check-steps", "200", "--bench-steps", "100", "--loop-cells", "1", "--panels", "fig6b",
-                         "--targets", "liu2022/fig19", "--cores", "1", "--threads", "1", "--out", str(out), *extra])
+                         "--targets", "liu2022/fig19", "--cores", "1", "--threads", "1", "--mnist-steps", "2",
+                         "--tx-steps", "2", "--out", str(out), *extra])
 
 
 @pytest.mark.slow
@@ -101,6 +108,11 @@ def test_the_gpu_run_end_to_end_on_cpu_resumes_a_cut_target_and_merges_into_a_sn
     bench = state["bench"]
     assert bench["panels"]["fig6b"]["runs"] > 0 and bench["speedup_fig6b"] > 0
     assert bench["adam_floor"]["floor_s_per_model_step"] > 0 and "extrapolation" in bench["loop"]["method"]
+    trainers = state["trainers"]                  # issues #21 and #22's side-by-side benches on the device
+    assert [r["K"] for r in trainers["mnist"]["rows"]] == [64] and trainers["mnist"]["steps"] == 2
+    assert [r["K"] for r in trainers["transformer"]["rows"]] == [16] and trainers["transformer"]["fidelity"] == "quick"
+    assert all(r["speedup"] > 0 for t in ("mnist", "transformer") for r in trainers[t]["rows"])
+    assert trainers["skipped"] == []
     gpu_run.stage_targets(out, state, ["liu2022/fig19"], "cpu", 1, "quick", deadline=time.time() + 1, min_left=0)
     assert state["targets"]["liu2022/fig19"]["status"] == "stopped"
     gpu_run._save_state(out, state)
@@ -108,6 +120,7 @@ def test_the_gpu_run_end_to_end_on_cpu_resumes_a_cut_target_and_merges_into_a_sn
     assert _run(out, 300, "--copy-to", str(copy)) == 0
     state2 = json.loads((out / "state.json").read_text())
     assert state2["check"] == state["check"] and state2["bench"] == state["bench"] and len(state2["calls"]) == 2
+    assert state2["trainers"] == state["trainers"]
     assert state2["targets"]["liu2022/fig19"]["status"] == "done"
     with tarfile.open(copy / gpu_run.ARCHIVE) as tar:
         names = set(tar.getnames())

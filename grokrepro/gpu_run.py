@@ -235,7 +235,8 @@ def stage_trainers(scale: str, device: torch.device, mnist_steps: int, tx_steps:
     transformer at 16 runs (the paper architecture; quick's at quick scale) against their per-model loops
     (bench/mnist_speed.py, bench/transformer_speed.py; evaluated as there: MNIST at the start and the end, the
     transformer also half-way). Each is started only before ``deadline``."""
-    sys.path.insert(0, str(ROOT / "bench"))
+    if str(ROOT / "bench") not in sys.path:
+        sys.path.insert(0, str(ROOT / "bench"))
     import mnist_speed
     import transformer_speed
 

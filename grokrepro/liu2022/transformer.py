@@ -180,8 +180,8 @@ def forward(params: dict[str, torch.Tensor], pairs: torch.Tensor, cfg: Transform
     M, d, H = params["tok"].shape[0], cfg.d_model, cfg.n_heads
     dh = d // H
     B, T = pairs.shape
-    # index_select, not advanced indexing: the same numbers, and its backward (index_add_) is several times faster on CPU
-    # than index_put_'s accumulation
+    # index_select, not advanced indexing: the same numbers, and its backward (index_add_) is several times faster
+    # on CPU than index_put_'s accumulation
     x = params["tok"].index_select(1, pairs.reshape(-1)).view(M, B, T, d) + params["pos"][:, None]   # (M, B, T, d)
     mask = torch.triu(torch.ones(T, T, dtype=torch.bool, device=x.device), 1) if cfg.causal else None
     for i in range(cfg.n_layers):
